@@ -1,0 +1,398 @@
+"""Data files (CSV or .npz) read into a Frame, and its columns turned into the arrays X and T.
+
+Every bad input raises DataError naming the file and the place: `line L, column C (name)`
+in a CSV (L and C 1-based, as an editor shows them), `row R, column C (name)` in an .npz.
+"""
+
+import csv
+import difflib
+import io
+import sys
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from typing import Sequence, TextIO
+
+import numpy as np
+
+from .errors import DataError
+
+FIELD_SIZE_LIMIT = 1 << 20  # 1 MiB: a longer CSV field is not a number or a label
+SHOWN = 5  # how many unseen labels an error lists
+SHOWN_COLUMNS = 20  # how many of a file's columns an error lists
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """A table read from CSV or .npz: column names and cells, with where each row came from.
+
+    cells (n, c): float64 for an .npz and for a CSV of numbers only (`raw` then keeps each row's text,
+    for labels and messages), else str objects. lines (n,): each row's 1-based line (row in an .npz).
+    """
+
+    source: str
+    columns: tuple[str, ...]
+    cells: np.ndarray
+    lines: np.ndarray
+    raw: tuple[str, ...] | None = field(default=None, repr=False)
+    unit: str = "line"  # what `lines` counts: "line" in a CSV, "row" in an .npz
+
+
+def read_frame(path: str, stdin: TextIO | None = None) -> Frame:
+    """A CSV with a header row, or (by the .npz suffix) an .npz with arrays X (n, d) and y (n,) or (n, k).
+
+    '-' reads CSV from `stdin` (default sys.stdin).
+    """
+    if path == "-":
+        source, text = "<stdin>", _read_stdin(sys.stdin if stdin is None else stdin)
+    else:
+        data = _read_bytes(path)
+        if path.lower().endswith(".npz"):
+            return _parse_npz(data, path)
+        source, text = path, _decode(data, path)
+    if not text.strip():
+        raise DataError("file is empty", file=source)
+    return _parse_numeric_csv(text, source) or _parse_any_csv(text, source)
+
+
+OPEN_ERRORS = {
+    FileNotFoundError: "no such file",
+    IsADirectoryError: "is a directory, not a data file",
+    PermissionError: "permission denied",
+}
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        message = OPEN_ERRORS.get(type(e), f"cannot read the file ({e.strerror or e})")
+        raise DataError(message, file=path) from None
+    if not data:
+        raise DataError("file is empty", file=path)
+    return data
+
+
+def _read_stdin(stdin: TextIO) -> str:
+    if stdin.isatty():
+        message = "refusing to read data from a terminal; pipe a CSV file into stdin or pass --data FILE"
+        raise DataError(message, file="<stdin>")
+    buffer = getattr(stdin, "buffer", None)  # read bytes when we can, so the encoding is ours, not the locale's
+    if buffer is not None:
+        return _decode(buffer.read(), "<stdin>")
+    return stdin.read().removeprefix("\ufeff")
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8-sig")  # -sig: a byte order mark is fine
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise DataError(f"does not look like a UTF-8 CSV file (byte 0x{data[e.start]:02x} cannot be decoded)",
+                        file=source, where=f"line {line}") from None
+
+
+def _parse_numeric_csv(text: str, source: str) -> Frame | None:
+    """Fast path for a plain table of numbers (numpy's C parser, no Python str per cell), else None.
+
+    Any quote, blank line or non-number leaves the file to the csv module, which explains what is wrong.
+    """
+    if '"' in text:
+        return None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    if len(lines) < 2 or not all(line.strip() for line in lines):
+        return None
+    columns = _check_header(lines[0].split(","), 1, source)
+    rows = lines[1:]
+    try:
+        cells = np.loadtxt(rows, delimiter=",", comments=None, ndmin=2, dtype=np.float64)
+    except ValueError:
+        return None
+    if cells.shape != (len(rows), len(columns)):
+        return None
+    return Frame(source, columns, cells, np.arange(2, len(rows) + 2), raw=tuple(rows))
+
+
+def _parse_any_csv(text: str, source: str) -> Frame:
+    csv.field_size_limit(FIELD_SIZE_LIMIT)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header, header_line, rows, lines = None, 0, [], []
+    try:
+        for row in reader:
+            if not row:  # a blank line
+                continue
+            if header is None:
+                header, header_line = row, reader.line_num
+            else:
+                rows.append(row)
+                lines.append(reader.line_num)
+    except csv.Error as e:
+        raise DataError(f"cannot parse the CSV ({e})", file=source, where=f"line {reader.line_num}") from None
+    if header is None:
+        raise DataError("file is empty", file=source)
+    columns = _check_header(header, header_line, source)
+    if not rows:
+        raise DataError("no data rows, only a header", file=source)
+    c = len(columns)
+    if any(len(row) != c for row in rows):
+        i = next(i for i, row in enumerate(rows) if len(row) != c)
+        raise DataError(f"row has {len(rows[i])} fields but the header has {c}", file=source, where=f"line {lines[i]}")
+    return Frame(source, columns, np.array(rows, dtype=object), np.array(lines))
+
+
+def _check_header(header: list[str], line: int, source: str) -> tuple[str, ...]:
+    names = [name.strip() for name in header]
+    for j, name in enumerate(names):
+        where = f"line {line}, column {j + 1}"
+        if not name:
+            raise DataError("empty column name in the header", file=source, where=where)
+        if name in names[:j]:
+            raise DataError(f"duplicate column name {name!r} in the header", file=source, where=where)
+    return tuple(names)
+
+
+def _parse_npz(data: bytes, source: str) -> Frame:
+    bad_file = (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error)
+    try:
+        archive = np.load(io.BytesIO(data), allow_pickle=False)
+    except bad_file as e:
+        raise DataError(f"not a valid .npz file ({e})", file=source) from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise DataError("holds a single .npy array, not an .npz archive with arrays X and y", file=source)
+    with archive:
+        missing = [key for key in ("X", "y") if key not in archive.files]
+        if missing:
+            raise DataError(f"no array {' or '.join(missing)} in the .npz file; it has: "
+                            f"{', '.join(archive.files) or 'no arrays'}", file=source)
+        try:
+            X, y = archive["X"], archive["y"]
+        except bad_file as e:
+            raise DataError(f"cannot read arrays X and y ({e})", file=source) from None
+    for name, A, ndims in (("X", X, (2,)), ("y", y, (1, 2))):
+        if A.ndim not in ndims or A.dtype.kind not in "biuf":
+            shape = " or ".join(f"{d}-D" for d in ndims)
+            raise DataError(f"{name} must be a {shape} array of numbers, got shape {A.shape} of {A.dtype}",
+                            file=source, where=name)
+    if len(y) != len(X):
+        raise DataError(f"y has {len(y)} rows but X has {len(X)}", file=source, where="y")
+    if len(X) == 0:
+        raise DataError("no data rows", file=source)
+    Y = y.reshape(len(y), -1)  # (n, k)
+    targets = ["y"] if y.ndim == 1 else [f"y{k + 1}" for k in range(Y.shape[1])]
+    columns = tuple([f"x{i + 1}" for i in range(X.shape[1])] + targets)
+    cells = np.hstack([X, Y]).astype(np.float64)
+    return Frame(source, columns, cells, np.arange(1, len(X) + 1), unit="row")
+
+
+def resolve_columns(frame: Frame, target: Sequence[str] | None,
+                    features: Sequence[str] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(feature names, target names): target default the last column, features default every other column."""
+    targets = frame.columns[-1:] if target is None else _as_names(target)
+    names = tuple(c for c in frame.columns if c not in targets) if features is None else _as_names(features)
+    _indices(frame, targets + names)
+    both = [name for name in names if name in targets]
+    if both:
+        raise DataError(f"column {', '.join(map(repr, both))} is both a feature and a target", file=frame.source)
+    for kind, given in (("target", targets), ("feature", names)):
+        if not given or len(set(given)) < len(given):
+            raise DataError(f"{kind} columns must be distinct, at least one: got {list(given)}", file=frame.source)
+    return names, targets
+
+
+def _as_names(names: str | Sequence[str]) -> tuple[str, ...]:
+    return (names,) if isinstance(names, str) else tuple(names)
+
+
+def _indices(frame: Frame, names: Sequence[str]) -> list[int]:
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        close = difflib.get_close_matches(missing[0], frame.columns, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise DataError(f"no column {', '.join(map(repr, missing))}{hint}; the file has: "
+                        f"{_listing(frame.columns, SHOWN_COLUMNS)}", file=frame.source)
+    return [frame.columns.index(name) for name in names]
+
+
+def _listing(items: Sequence[str], limit: int) -> str:
+    more = f", ... ({len(items)} in all)" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def _place(frame: Frame, i: int, j: int) -> str:
+    return f"{frame.unit} {frame.lines[i]}, column {j + 1} ({frame.columns[j]})"
+
+
+def _text(frame: Frame, i: int, j: int) -> str:
+    """Cell (i, j) as the file wrote it."""
+    if frame.cells.dtype.kind != "f":
+        return str(frame.cells[i, j])
+    if frame.raw is not None:
+        return _field(frame.raw[i], j, len(frame.columns))
+    return _format_number(frame.cells[i, j])
+
+
+def _field(row: str, j: int, c: int) -> str:
+    """Field j of a row of c unquoted comma-separated fields, splitting only as far as needed."""
+    if j < c // 2:
+        return row.split(",", j + 1)[j]
+    return row.rsplit(",", c - j)[-(c - j)]
+
+
+def _format_number(v: float) -> str:
+    v = float(v)
+    return str(int(v)) if v.is_integer() else repr(v)
+
+
+def _to_float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def feature_matrix(frame: Frame, names: Sequence[str]) -> np.ndarray:
+    """(n, d) float64 of the named columns, in that order; every cell a finite number."""
+    idx = _indices(frame, names)
+    try:
+        X = np.take(frame.cells, idx, axis=1).astype(np.float64, copy=False)
+    except (ValueError, TypeError):
+        _raise_first_non_number(frame, idx)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        i, k = np.argwhere(bad)[0]
+        count = int(bad.sum())
+        raise DataError(f"{count} cell{'s are' if count > 1 else ' is'} NaN or infinite; "
+                        f"the first is {_text(frame, i, idx[k])!r}", file=frame.source, where=_place(frame, i, idx[k]))
+    return X
+
+
+def _raise_first_non_number(frame: Frame, idx: list[int]):
+    first = None
+    for j in idx:
+        column = frame.cells[:, j]
+        try:
+            column.astype(np.float64)
+            continue
+        except (ValueError, TypeError):
+            i = next(i for i, text in enumerate(column) if _to_float(text) is None)
+        if first is None or (i, j) < first:
+            first = (i, j)
+    i, j = first
+    text = _text(frame, i, j)
+    message = "empty cell where a number is expected" if not text.strip() else f"not a number: {text!r}"
+    raise DataError(message, file=frame.source, where=_place(frame, i, j))
+
+
+def encode_targets(frame: Frame, names: Sequence[str], output: str,
+                   classes: tuple[str, ...] | None = None) -> tuple[np.ndarray, tuple[str, ...] | None]:
+    """Targets T (n, k) float64 for the output unit, and the class labels (None unless classes are used).
+
+    `classes` given (a saved model's): labels are matched against them instead of discovered.
+    """
+    return TARGET_ENCODERS[output](frame, _as_names(names), classes)
+
+
+def _softmax_targets(frame, names, classes):
+    if len(names) != 1:
+        raise DataError(f"a softmax output needs exactly one target column, got {len(names)}: {', '.join(names)}",
+                        file=frame.source)
+    codes, classes = _class_codes(frame, names[0], classes)
+    return np.eye(len(classes))[codes], classes  # one-hot (n, k)
+
+
+def _sigmoid_targets(frame, names, classes):
+    if len(names) > 1:  # several 0/1 columns, one unit each
+        T = feature_matrix(frame, names)
+        bad = (T != 0) & (T != 1)
+        if bad.any():
+            i, k = np.argwhere(bad)[0]
+            j = frame.columns.index(names[k])
+            raise DataError(f"a sigmoid output over several target columns needs 0 or 1 in each, "
+                            f"got {_text(frame, i, j)!r}", file=frame.source, where=_place(frame, i, j))
+        return T, None
+    codes, classes = _class_codes(frame, names[0], classes)
+    if len(classes) != 2:
+        j = frame.columns.index(names[0])
+        raise DataError(f"a sigmoid output over one column needs exactly 2 classes, found {len(classes)}: "
+                        f"{_listing(classes, SHOWN)}; use output: softmax for more than two classes",
+                        file=frame.source, where=f"column {j + 1} ({names[0]})")
+    return (codes == 1).astype(np.float64)[:, None], classes  # (n, 1): 1 for the second class
+
+
+TARGET_ENCODERS = {
+    "linear": lambda frame, names, classes: (feature_matrix(frame, names), None),
+    "sigmoid": _sigmoid_targets,
+    "softmax": _softmax_targets,
+}
+
+
+def _class_codes(frame: Frame, name: str, classes: tuple[str, ...] | None) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(n,) index into classes of each row's label, and the classes (discovered unless given)."""
+    j = _indices(frame, [name])[0]
+    labels = _labels(frame, j)
+    found, inverse = np.unique(labels, return_inverse=True)
+    if classes is None:
+        classes = sort_labels(found)
+        if len(classes) < 2:
+            raise DataError(f"only one class ({classes[0]!r}) in target column {name!r}; a classifier needs two or more",
+                            file=frame.source, where=f"column {j + 1} ({name})")
+    classes = tuple(classes)
+    position = {label: k for k, label in enumerate(classes)}
+    codes = np.array([position.get(label, -1) for label in found])
+    unseen = codes < 0
+    if unseen.any():
+        i = int(np.flatnonzero(unseen[inverse])[0])
+        shown = [repr(label) for label in sort_labels(found[unseen])]
+        raise DataError(f"{len(shown)} label{'s' if len(shown) > 1 else ''} not among the model's classes: "
+                        f"{_listing(shown, SHOWN)}; the model's classes are {_listing(classes, SHOWN_COLUMNS)}",
+                        file=frame.source, where=_place(frame, i, j))
+    return codes[inverse], classes
+
+
+def _labels(frame: Frame, j: int) -> np.ndarray:
+    """(n,) str objects: column j's labels as the file wrote them, stripped."""
+    if frame.cells.dtype.kind == "f" and frame.raw is None:  # .npz: numbers, written as people write them
+        found, inverse = np.unique(frame.cells[:, j], return_inverse=True)
+        return np.array([_format_number(v) for v in found], dtype=object)[inverse]
+    c = len(frame.columns)
+    texts = frame.cells[:, j] if frame.raw is None else [_field(row, j, c) for row in frame.raw]
+    labels = np.array([str(text).strip() for text in texts], dtype=object)
+    empty = np.flatnonzero(labels == "")
+    if len(empty):
+        raise DataError("empty cell where a class label is expected", file=frame.source,
+                        where=_place(frame, empty[0], j))
+    return labels
+
+
+def sort_labels(labels) -> tuple[str, ...]:
+    """Distinct labels sorted by value when every one is a finite number ('9' before '10'), else as strings."""
+    unique = {str(label) for label in labels}
+    values = {label: _to_float(label) for label in unique}
+    if all(v is not None and np.isfinite(v) for v in values.values()):
+        return tuple(sorted(unique, key=lambda label: (values[label], label)))
+    return tuple(sorted(unique))
+
+
+def standardize_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column training mean and std (population, ddof=0), each (d,); a constant column gets std 1."""
+    X = np.asarray(X, dtype=np.float64)
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    # Test for constancy exactly: rounding can leave a tiny nonzero std that would blow up noise.
+    std[np.ptp(X, axis=0) == 0] = 1.0
+    return mean, std
+
+
+def split_indices(n: int, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(train_idx, val_idx), each sorted: val is round(n * fraction) rows (>= 1 if fraction > 0 and n >= 2)
+    of a seeded permutation, drawn even when fraction is 0; train keeps at least 1 row."""
+    order = rng.permutation(n)
+    n_val = round(n * fraction)
+    if fraction > 0 and n >= 2:
+        n_val = max(n_val, 1)
+    n_val = max(0, min(n_val, n - 1))
+    return np.sort(order[n_val:]), np.sort(order[:n_val])

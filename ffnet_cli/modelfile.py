@@ -1,0 +1,255 @@
+"""The saved model and metrics files: the Model record, JSON (de)serialisation, atomic writes."""
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .activations import ACTIVATIONS, OUTPUTS
+from .errors import ModelFileError, OutputError
+from .losses import DEFAULT_LOSS, VALID_LOSSES
+from .network import forward
+
+MODEL_FORMAT, MODEL_VERSION = "ffnet-model", 1
+METRICS_FORMAT, METRICS_VERSION = "ffnet-metrics", 1
+MAX_MODEL_BYTES = 512 * 2**20
+
+
+@dataclass
+class Model:
+    """A trained network with everything needed to apply it to raw feature columns."""
+
+    features: tuple[str, ...]
+    targets: tuple[str, ...]
+    output: str
+    loss: str
+    classes: tuple[str, ...] | None
+    standardize: tuple[np.ndarray, np.ndarray] | None  # (mean, std) per feature
+    activations: tuple[str, ...]  # one per layer; the last is the output unit
+    params: list  # [(W, b)] per layer
+    dtype: str = "float64"
+    config: dict | None = field(default=None, compare=False)
+
+    def scale(self, X):
+        """Features as the network sees them: standardised with the training statistics."""
+        X = np.asarray(X, dtype=self.dtype)
+        if self.standardize is None:
+            return X
+        mean, std = self.standardize
+        return (X - mean) / std
+
+    def outputs(self, X):
+        """(Z, A) of the output layer, each (n, k), for raw features X (n, d)."""
+        As, Z = forward(self.params, self.activations, self.scale(X))
+        return Z, As[-1]
+
+
+def predicted_labels(model: Model, A):
+    """Predictions per target column, (n, len(targets)): class labels, 0/1, or values."""
+    if model.output == "softmax":
+        return np.asarray(model.classes, dtype=object)[A.argmax(axis=1)][:, None]
+    if model.output == "sigmoid" and model.classes is not None:
+        return np.asarray(model.classes, dtype=object)[(A[:, 0] > 0.5).astype(int)][:, None]
+    if model.output == "sigmoid":
+        return (A > 0.5).astype(int)
+    return A
+
+
+def probability_columns(model: Model, A):
+    """(names, P): one probability column per class (per target column for multi-label)."""
+    if model.output == "softmax":
+        return list(model.classes), A
+    if model.output == "sigmoid" and model.classes is not None:
+        return list(model.classes), np.column_stack([1 - A[:, 0], A[:, 0]])
+    return list(model.targets), A
+
+
+def model_to_dict(model: Model) -> dict:
+    """The model.json object. Floats are Python floats, so json writes their exact repr."""
+    doc = {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "features": list(model.features),
+        "targets": list(model.targets),
+        "output": model.output,
+        "loss": model.loss,
+        "classes": None if model.classes is None else list(model.classes),
+        "standardize": None,
+        "dtype": model.dtype,
+        "layers": [
+            {"activation": act, "weights": W.tolist(), "bias": b.tolist()}
+            for act, (W, b) in zip(model.activations, model.params)
+        ],
+    }
+    if model.standardize is not None:
+        mean, std = model.standardize
+        doc["standardize"] = {"mean": mean.tolist(), "std": std.tolist()}
+    if model.config is not None:
+        doc["config"] = model.config
+    return doc
+
+
+def dumps(obj) -> str:
+    """JSON text for a file users rely on: no NaN or Infinity, ever."""
+    return json.dumps(obj, indent=1, allow_nan=False) + "\n"
+
+
+def atomic_write(path: str, text: str) -> None:
+    """Write text to path so that a reader sees the old file or the new one, never half of one.
+
+    The text goes to a temporary file in the same folder, is flushed to disk, then
+    replaces path in one rename.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"cannot write here: {exc.strerror}", file=path) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write: {exc.strerror}", file=path) from None
+        raise
+
+
+def save_model(model: Model, path: str) -> None:
+    atomic_write(path, dumps(model_to_dict(model)))
+
+
+def save_metrics(metrics: dict, path: str) -> None:
+    atomic_write(path, dumps({"format": METRICS_FORMAT, "version": METRICS_VERSION, **metrics}))
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def load_model(path: str) -> Model:
+    """Read and check a model.json; every problem is a ModelFileError naming the JSON path."""
+    try:
+        if os.path.isdir(path):
+            raise ModelFileError("is a folder, not a model file", file=path)
+        if os.path.getsize(path) > MAX_MODEL_BYTES:
+            raise ModelFileError(f"larger than {MAX_MODEL_BYTES // 2**20} MiB", file=path)
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise ModelFileError("no such file", file=path) from None
+    except OSError as exc:
+        raise ModelFileError(f"cannot read: {exc.strerror}", file=path) from None
+    try:
+        doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise ModelFileError("not a JSON model file (not UTF-8 text)", file=path) from None
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"invalid JSON: {exc.msg}", file=path, where=f"line {exc.lineno}, column {exc.colno}") from None
+    except ValueError as exc:
+        raise ModelFileError(f"invalid JSON: {exc}", file=path) from None
+    except RecursionError:
+        raise ModelFileError("invalid JSON: nested too deeply", file=path) from None
+    return model_from_dict(doc, path)
+
+
+def model_from_dict(doc, path: str = "<model>") -> Model:
+    def fail(where, message):
+        raise ModelFileError(message, file=path, where=where)
+
+    def get(obj, key, where, kind, required=True, default=None):
+        if key not in obj:
+            if required:
+                fail(where, f"missing key '{key}'")
+            return default
+        value = obj[key]
+        if value is None and not required:
+            return default
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            fail(f"{where}.{key}" if where else key, f"expected {kind.__name__}, got {type(value).__name__}")
+        return value
+
+    def names(obj, key, required=True):
+        value = get(obj, key, "", list, required)
+        if value is None:
+            return None
+        if not value or not all(isinstance(v, str) for v in value):
+            fail(key, "expected a non-empty list of strings")
+        return tuple(value)
+
+    def array(value, where, ndim):
+        arr = np.asarray(value) if isinstance(value, list) else None
+        if arr is None or arr.dtype.kind not in "iuf" or arr.ndim != ndim or arr.size == 0:
+            fail(where, f"expected a non-empty {ndim}-D list of numbers")
+        return arr.astype(np.float64)
+
+    if not isinstance(doc, dict):
+        fail(None, "expected a JSON object")
+    if doc.get("format") != MODEL_FORMAT:
+        fail("format", f"expected '{MODEL_FORMAT}', got {doc.get('format')!r}")
+    version = get(doc, "version", "", int)
+    if version > MODEL_VERSION:
+        fail("version", f"version {version} is newer than this ffnet reads ({MODEL_VERSION}); upgrade ffnet")
+    features, targets = names(doc, "features"), names(doc, "targets")
+    output = get(doc, "output", "", str)
+    if output not in OUTPUTS:
+        fail("output", f"unknown output '{output}' (allowed: {', '.join(OUTPUTS)})")
+    loss = get(doc, "loss", "", str, required=False, default=DEFAULT_LOSS[output])
+    if loss not in VALID_LOSSES[output]:
+        fail("loss", f"loss '{loss}' does not go with output '{output}' (allowed: {', '.join(VALID_LOSSES[output])})")
+    classes = names(doc, "classes", required=False)
+    dtype = get(doc, "dtype", "", str, required=False, default="float64")
+    if dtype not in ("float32", "float64"):
+        fail("dtype", f"expected float32 or float64, got '{dtype}'")
+
+    layers = get(doc, "layers", "", list)
+    if not layers:
+        fail("layers", "expected at least one layer")
+    params, activations, fan_in = [], [], len(features)
+    for i, layer in enumerate(layers):
+        where = f"layers[{i}]"
+        if not isinstance(layer, dict):
+            fail(where, "expected an object with activation, weights and bias")
+        act = get(layer, "activation", where, str)
+        allowed = OUTPUTS if i == len(layers) - 1 else ACTIVATIONS
+        if act not in allowed or (i == len(layers) - 1 and act != output):
+            expected = f"the output '{output}'" if i == len(layers) - 1 else ", ".join(ACTIVATIONS)
+            fail(f"{where}.activation", f"got '{act}', expected {expected}")
+        W = array(get(layer, "weights", where, list), f"{where}.weights", 2)
+        b = array(get(layer, "bias", where, list), f"{where}.bias", 1)
+        if W.shape[0] != fan_in:
+            fail(f"{where}.weights", f"has {W.shape[0]} rows, but its layer gets {fan_in} inputs")
+        if b.shape[0] != W.shape[1]:
+            fail(f"{where}.bias", f"has {b.shape[0]} values, but the weights have {W.shape[1]} columns")
+        params.append((W.astype(dtype), b.astype(dtype)))
+        activations.append(act)
+        fan_in = W.shape[1]
+
+    units = {"softmax": len(classes or ()), "linear": len(targets)}.get(output)
+    if output == "sigmoid":
+        units = 1 if classes is not None else len(targets)
+        if classes is not None and len(classes) != 2:
+            fail("classes", "a sigmoid output over one target column needs exactly 2 classes")
+    if output == "softmax" and classes is None:
+        fail("classes", "a softmax model needs its classes")
+    if fan_in != units:
+        fail(f"layers[{len(layers) - 1}].weights", f"has {fan_in} output units, but the targets and classes need {units}")
+
+    standardize = doc.get("standardize")
+    if standardize is not None:
+        if not isinstance(standardize, dict):
+            fail("standardize", "expected null or an object with mean and std")
+        mean = array(get(standardize, "mean", "standardize", list), "standardize.mean", 1)
+        std = array(get(standardize, "std", "standardize", list), "standardize.std", 1)
+        if len(mean) != len(features) or len(std) != len(features):
+            fail("standardize", f"expected {len(features)} values in mean and std, one per feature")
+        if not np.all(std > 0):
+            fail("standardize.std", "every std must be > 0")
+        standardize = (mean.astype(dtype), std.astype(dtype))
+    config = doc.get("config") if isinstance(doc.get("config"), dict) else None
+    return Model(features, targets, output, loss, classes, standardize, tuple(activations), params, dtype, config)
