@@ -42,15 +42,27 @@ def _print_json(obj) -> None:
 
 
 def _output_dir(out: Optional[str], cfg) -> str:
-    """--out, else output.dir from the config, else runs/<config stem>; created and checked writable now."""
+    """--out, else output.dir from the config, else runs/<config stem>.
+
+    Checked writable now, before any training, but created only when there is something
+    to write: a run that fails leaves no empty folders behind.
+    """
     folder = out or cfg.output_dir or os.path.join("runs", Path(cfg.path).stem)
+    existing = os.path.abspath(folder)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise OutputError(f"cannot create the output folder: {existing} is a file", file=folder)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError("the output folder is not writable", file=folder)
+    return folder
+
+
+def _make_dir(folder: str) -> None:
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create the output folder: {exc.strerror}", file=folder) from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError("the output folder is not writable", file=folder)
-    return folder
 
 
 class _StopFlag:
@@ -104,6 +116,7 @@ def train(
         metrics = result.metrics()
         if result.interrupted:
             metrics["interrupted"] = True
+        _make_dir(folder)
         save_model(result.model, os.path.join(folder, "model.json"))
         save_metrics(metrics, os.path.join(folder, "metrics.json"))
     finally:

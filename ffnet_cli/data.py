@@ -18,8 +18,7 @@ import numpy as np
 from .errors import DataError
 
 FIELD_SIZE_LIMIT = 1 << 20  # 1 MiB: a longer CSV field is not a number or a label
-SHOWN = 5  # how many unseen labels an error lists
-SHOWN_COLUMNS = 20  # how many of a file's columns an error lists
+SHOWN = 20  # how many columns, classes or unseen labels an error lists
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,10 +77,8 @@ def _read_stdin(stdin: TextIO) -> str:
     if stdin.isatty():
         message = "refusing to read data from a terminal; pipe a CSV file into stdin or pass --data FILE"
         raise DataError(message, file="<stdin>")
-    buffer = getattr(stdin, "buffer", None)  # read bytes when we can, so the encoding is ours, not the locale's
-    if buffer is not None:
-        return _decode(buffer.read(), "<stdin>")
-    return stdin.read().removeprefix("\ufeff")
+    buffer = getattr(stdin, "buffer", None)  # bytes when we can: the encoding is ours, not the locale's
+    return _decode(buffer.read(), "<stdin>") if buffer is not None else stdin.read().removeprefix("\ufeff")
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -133,8 +130,6 @@ def _parse_any_csv(text: str, source: str) -> Frame:
                 lines.append(reader.line_num)
     except csv.Error as e:
         raise DataError(f"cannot parse the CSV ({e})", file=source, where=f"line {reader.line_num}") from None
-    if header is None:
-        raise DataError("file is empty", file=source)
     columns = _check_header(header, header_line, source)
     if not rows:
         raise DataError("no data rows, only a header", file=source)
@@ -157,13 +152,13 @@ def _check_header(header: list[str], line: int, source: str) -> tuple[str, ...]:
 
 
 def _parse_npz(data: bytes, source: str) -> Frame:
+    if not data.startswith(b"PK"):  # an .npz is a zip archive; np.load would try other formats
+        raise DataError("not a valid .npz file (not a zip archive)", file=source)
     bad_file = (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error)
     try:
         archive = np.load(io.BytesIO(data), allow_pickle=False)
     except bad_file as e:
         raise DataError(f"not a valid .npz file ({e})", file=source) from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise DataError("holds a single .npy array, not an .npz archive with arrays X and y", file=source)
     with archive:
         missing = [key for key in ("X", "y") if key not in archive.files]
         if missing:
@@ -214,7 +209,7 @@ def _indices(frame: Frame, names: Sequence[str]) -> list[int]:
         close = difflib.get_close_matches(missing[0], frame.columns, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise DataError(f"no column {', '.join(map(repr, missing))}{hint}; the file has: "
-                        f"{_listing(frame.columns, SHOWN_COLUMNS)}", file=frame.source)
+                        f"{_listing(frame.columns, SHOWN)}", file=frame.source)
     return [frame.columns.index(name) for name in names]
 
 
@@ -251,7 +246,7 @@ def _format_number(v: float) -> str:
 def _to_float(text: str) -> float | None:
     try:
         return float(text)
-    except ValueError:
+    except (ValueError, TypeError):
         return None
 
 
@@ -339,8 +334,8 @@ def _class_codes(frame: Frame, name: str, classes: tuple[str, ...] | None) -> tu
     if classes is None:
         classes = sort_labels(found)
         if len(classes) < 2:
-            raise DataError(f"only one class ({classes[0]!r}) in target column {name!r}; a classifier needs two or more",
-                            file=frame.source, where=f"column {j + 1} ({name})")
+            message = f"only one class ({classes[0]!r}) in target column {name!r}; a classifier needs two or more"
+            raise DataError(message, file=frame.source, where=f"column {j + 1} ({name})")
     classes = tuple(classes)
     position = {label: k for k, label in enumerate(classes)}
     codes = np.array([position.get(label, -1) for label in found])
@@ -349,7 +344,7 @@ def _class_codes(frame: Frame, name: str, classes: tuple[str, ...] | None) -> tu
         i = int(np.flatnonzero(unseen[inverse])[0])
         shown = [repr(label) for label in sort_labels(found[unseen])]
         raise DataError(f"{len(shown)} label{'s' if len(shown) > 1 else ''} not among the model's classes: "
-                        f"{_listing(shown, SHOWN)}; the model's classes are {_listing(classes, SHOWN_COLUMNS)}",
+                        f"{_listing(shown, SHOWN)}; the model's classes are {_listing(classes, SHOWN)}",
                         file=frame.source, where=_place(frame, i, j))
     return codes[inverse], classes
 

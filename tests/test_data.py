@@ -291,7 +291,8 @@ def test_npz_nan_cell_reports_its_row(tmp_path):
     frame = read_frame(str(tmp_path / "d.npz"))
     with pytest.raises(DataError) as info:
         feature_matrix(frame, ["x1", "x2"])
-    assert (info.value.where, info.value.message) == ("row 2, column 1 (x1)", "1 cell is NaN or infinite; the first is 'nan'")
+    assert info.value.where == "row 2, column 1 (x1)"
+    assert info.value.message == "1 cell is NaN or infinite; the first is 'nan'"
 
 
 # ---- targets
@@ -409,7 +410,8 @@ def test_split_sizes_are_disjoint_sorted_and_cover_every_row():
     assert train.tolist() == sorted(train.tolist()) and val.tolist() == sorted(val.tolist())
 
 
-@pytest.mark.parametrize("n, fraction, sizes", [(10, 0.0, (10, 0)), (10, 0.01, (9, 1)), (2, 0.99, (1, 1)), (1, 0.5, (1, 0))])
+@pytest.mark.parametrize("n, fraction, sizes",
+                         [(10, 0.0, (10, 0)), (10, 0.01, (9, 1)), (2, 0.99, (1, 1)), (1, 0.5, (1, 0))])
 def test_split_keeps_at_least_one_row_on_each_side(n, fraction, sizes):
     train, val = split_indices(n, fraction, np.random.default_rng(0))
     assert (len(train), len(val)) == sizes
@@ -418,3 +420,10 @@ def test_split_keeps_at_least_one_row_on_each_side(n, fraction, sizes):
 def test_frame_can_be_built_by_hand():
     frame = Frame("<test>", ("a", "b"), np.array([["1", "x"]], dtype=object), np.array([2]))
     np.testing.assert_array_equal(feature_matrix(frame, ["a"]), [[1.0]])
+
+
+def test_npz_that_is_not_a_zip_archive(tmp_path):
+    np.save(tmp_path / "d.npy", np.ones(3))
+    (tmp_path / "d.npz").write_bytes((tmp_path / "d.npy").read_bytes())
+    error = data_error(str(tmp_path / "d.npz"))
+    assert error.message == "not a valid .npz file (not a zip archive)"
