@@ -55,9 +55,9 @@ class TrainingReport:
         shown = epoch % self.interval == 0 or epoch in (1, self.epochs)
         if self.live is not None:
             self.progress.update(self.task, completed=epoch)
-            if shown:
+            if shown:  # the progress bar redraws itself; the table only changes when a row is added
                 self.rows.append(record)
-            self.live.update(self._render())
+                self.live.update(self._render())
         elif shown:
             parts = [f"epoch {epoch}/{self.epochs}"]
             parts += [f"{k} {_fmt(v)}" for k, v in record.items() if k not in ("epoch", "seconds")]
@@ -67,8 +67,9 @@ class TrainingReport:
     def _render(self):
         table = Table(title=self.title, title_justify="left")
         keys = list(self.rows[-1]) if self.rows else ["epoch", "loss", "objective", "seconds"]
+        keys = [k for k in keys if k != "seconds"] + ["seconds"]  # time goes last
         for key in keys:
-            table.add_column(key, justify="right")
+            table.add_column("time (s)" if key == "seconds" else key, justify="right")
         for row in self.rows[-MAX_ROWS:]:
             table.add_row(*(_fmt(row.get(k)) if k != "seconds" else f"{row[k]:.3f}" for k in keys))
         return Group(table, self.progress)
