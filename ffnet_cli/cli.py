@@ -6,8 +6,11 @@ exit code; data goes to stdout, everything meant for people to stderr.
 
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import List, Optional
 
@@ -20,6 +23,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   rich_markup_mode=None, help="Train feedforward networks from a YAML config, by hand in numpy.")
 
 EXIT_INTERRUPTED = 130
+MIN_FREE_BYTES = 1 << 16  # less free space than this: the output disk is full
 
 
 def _version(value: bool):
@@ -37,25 +41,80 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     """
 
 
+class _StdoutClosed(BaseException):
+    """The reader of stdout went away (`ffnet predict ... | head`): end quietly.
+
+    A BaseException, so that the CLI framework (which turns a broken pipe into exit 1) passes it on.
+    """
+
+
+@contextmanager
+def _writing_stdout():
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise _StdoutClosed() from None
+
+
 def _print_json(obj) -> None:
-    sys.stdout.write(json.dumps(obj, allow_nan=False) + "\n")
+    from .modelfile import finite_or_null
+
+    with _writing_stdout():
+        sys.stdout.write(json.dumps(finite_or_null(obj), allow_nan=False) + "\n")
 
 
-def _output_dir(out: Optional[str], cfg) -> str:
-    """--out, else output.dir from the config, else runs/<config stem>.
+def _output_dir(out: Optional[str], cfg) -> tuple[str, bool]:
+    """(folder, is_default): --out, else output.dir from the config, else runs/<config stem>.
 
-    Checked writable now, before any training, but created only when there is something
-    to write: a run that fails leaves no empty folders behind.
+    Checked writable now, before any training, by writing a scratch file in the folder or its
+    nearest existing parent (os.access says yes to root even on a read-only disk); created only
+    when there is something to write: a run that fails leaves no empty folders behind.
     """
     folder = out or cfg.output_dir or os.path.join("runs", Path(cfg.path).stem)
+    if "\0" in folder:
+        raise OutputError("invalid folder name", file=repr(folder))
+    for name in ("model.json", "metrics.json"):
+        if os.path.isdir(os.path.join(folder, name)):
+            raise OutputError(f"{name} in the output folder is a folder, not a file", file=folder)
     existing = os.path.abspath(folder)
-    while not os.path.exists(existing):
+    while not os.path.lexists(existing) and os.path.dirname(existing) != existing:
         existing = os.path.dirname(existing)
     if not os.path.isdir(existing):
         raise OutputError(f"cannot create the output folder: {existing} is a file", file=folder)
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise OutputError("the output folder is not writable", file=folder)
-    return folder
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+        full = shutil.disk_usage(existing).free < MIN_FREE_BYTES
+    except OSError as exc:
+        raise OutputError(f"the output folder is not writable: {exc.strerror}", file=folder) from None
+    if full:
+        raise OutputError(f"the disk holding {existing} is full", file=folder)
+    return folder, not out and not cfg.output_dir
+
+
+def _move_previous_run(folder: str) -> str | None:
+    """Move an earlier run's model.json and metrics.json into folder/previous-N (N = 1, 2, ...) by
+    renames; return where they went, or None when there was no earlier model."""
+    if not os.path.isfile(os.path.join(folder, "model.json")):
+        return None
+    n = 1
+    while True:
+        target = os.path.join(folder, f"previous-{n}")
+        try:
+            os.mkdir(target)  # fails if it exists: an earlier previous-N is never overwritten
+            break
+        except FileExistsError:
+            n += 1
+        except OSError as exc:
+            raise OutputError(f"cannot keep the earlier run: {exc.strerror}", file=target) from None
+    try:
+        for name in ("model.json", "metrics.json"):
+            if os.path.exists(os.path.join(folder, name)):
+                os.rename(os.path.join(folder, name), os.path.join(target, name))
+    except OSError as exc:
+        raise OutputError(f"cannot move the earlier run aside: {exc.strerror}", file=target) from None
+    return target
 
 
 def _make_dir(folder: str) -> None:
@@ -89,8 +148,15 @@ def train(
     init: Optional[str] = typer.Option(None, "--init", metavar="MODEL", help="Start from this model's weights."),
     quiet: bool = typer.Option(False, "--quiet", help="Show no progress or tables."),
     json_: bool = typer.Option(False, "--json", help="Print the metrics.json object on stdout."),
+    keep_diverged: bool = typer.Option(False, "--keep-diverged",
+                                       help="If training diverges, write the last finite weights to "
+                                            "DIR/model.last-finite.json (never model.json)."),
 ):
     """Train the network a config describes; write model.json and metrics.json.
+
+    In the default folder runs/<config stem>, an earlier run's files are moved to previous-N/
+    first. Ctrl-C stops at the next batch and saves the model so far (metrics.json says
+    "interrupted": true; exit 130); `--init` of it continues.
 
     Example:  ffnet train configs/xor.yaml --set train.epochs=200 --out runs/xor
     """
@@ -100,7 +166,7 @@ def train(
 
     cfg = load_config(config, set_)
     init_model = load_model(init) if init else None
-    folder = _output_dir(out, cfg)
+    folder, default_folder = _output_dir(out, cfg)
     console = None if quiet else _stderr_console()
     stop = _StopFlag()
     previous = signal.signal(signal.SIGINT, stop)
@@ -112,11 +178,14 @@ def train(
             with TrainingReport(cfg.train.epochs, console, f"ffnet train {config}") as report:
                 result = run_training(cfg, init=init_model, on_epoch=report.on_epoch, should_stop=stop.is_set)
         if result.diverged:
-            raise DivergedError(f"training diverged: {result.diverged}; no model was written", file=config)
+            _diverged(result, folder, keep_diverged, config)
         metrics = result.metrics()
         if result.interrupted:
             metrics["interrupted"] = True
         _make_dir(folder)
+        moved = _move_previous_run(folder) if default_folder else None
+        if moved:
+            print(f"the earlier run in {folder} was moved to {moved}", file=sys.stderr, flush=True)
         save_model(result.model, os.path.join(folder, "model.json"))
         save_metrics(metrics, os.path.join(folder, "metrics.json"))
     finally:
@@ -134,6 +203,21 @@ def train(
         raise typer.Exit(EXIT_INTERRUPTED)
 
 
+def _diverged(result, folder: str, keep: bool, config: str):
+    """Raise DivergedError (exit 1), first writing the last finite weights if asked to."""
+    from .modelfile import save_model
+
+    message = f"training diverged: {result.diverged}"
+    if keep:
+        _make_dir(folder)
+        path = os.path.join(folder, "model.last-finite.json")
+        save_model(result.model, path)
+        message += f"; the last finite weights are in {path} (no model.json was written)"
+    else:
+        message += "; no model was written (--keep-diverged saves the last finite weights)"
+    raise DivergedError(message, file=config)
+
+
 def _stderr_console():
     from .report import stderr_console
     return stderr_console()
@@ -146,13 +230,7 @@ def _read_model_data(model_path: str, data: str):
 
     model = load_model(model_path)
     frame = D.read_frame(data)
-    missing = [f for f in model.features if f not in frame.columns]
-    if missing:
-        raise FfnetError(
-            f"X has {len(frame.columns)} columns without the model's feature(s) {missing}; "
-            f"the model expects {len(model.features)} features {list(model.features)}",
-            file=frame.source, where="header")
-    return model, frame, D.feature_matrix(frame, model.features)
+    return model, frame, D.model_features(frame, model.features, model.targets)
 
 
 @app.command("eval")
@@ -169,10 +247,7 @@ def eval_(
     from .metrics import evaluate
 
     m, frame, X = _read_model_data(model, data)
-    missing = [t for t in m.targets if t not in frame.columns]
-    if missing:
-        raise FfnetError(f"target column(s) {missing} not found; the file has {list(frame.columns)}",
-                         file=frame.source, where="header")
+    D.require_columns(frame, m.targets, "target")
     T, _ = D.encode_targets(frame, m.targets, m.output, m.classes)
     Z, A = m.outputs(X)
     metrics = evaluate(m.output, m.loss, m.classes, m.targets, Z, A, T)
@@ -182,9 +257,10 @@ def eval_(
     from rich.console import Console
     from .report import confusion_table, metrics_table
     console = Console(highlight=False)
-    console.print(metrics_table({Path(data).name if data != "-" else "stdin": metrics}, title="ffnet eval"))
-    if "confusion" in metrics:
-        console.print(confusion_table(metrics))
+    with _writing_stdout():
+        console.print(metrics_table({Path(data).name if data != "-" else "stdin": metrics}, title="ffnet eval"))
+        if "confusion" in metrics:
+            console.print(confusion_table(metrics))
 
 
 @app.command()
@@ -211,8 +287,9 @@ def predict(
     else:
         header, values = list(m.targets), predicted_labels(m, A)
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([[_cell(v) for v in row] for row in values])
+    with _writing_stdout():
+        writer.writerow(header)
+        writer.writerows([_cell(v) for v in row] for row in values)
 
 
 def _cell(value) -> str:
@@ -249,6 +326,8 @@ def gradcheck(
     from .modelfile import load_model
     from .train import load_dataset, new_model
 
+    if not eps > 0:  # a step of 0 would divide by zero
+        raise typer.BadParameter(f"{eps} is not > 0", param_hint="'--eps'")
     cfg = load_config(config, set_)
     # All training rows in file order, float64, no test file needed.
     cfg = replace(cfg, data=replace(cfg.data, validation_split=0.0, test=None), train=replace(cfg.train, dtype="float64"))
@@ -265,10 +344,11 @@ def gradcheck(
         from rich.console import Console
         from .report import gradcheck_table
         console = Console(highlight=False)
-        console.print(gradcheck_table(result))
-        console.print(f"{'passed' if result['passed'] else 'FAILED'}: max relative error "
-                      f"{result['max_relative_error']:.3e}, max abs error {result['max_abs_error']:.3e}, "
-                      f"{result['kinks']} kink(s) skipped")
+        with _writing_stdout():
+            console.print(gradcheck_table(result))
+            console.print(f"{'passed' if result['passed'] else 'FAILED'}: max relative error "
+                          f"{result['max_relative_error']:.3e}, max abs error {result['max_abs_error']:.3e}, "
+                          f"{result['kinks']} kink(s) skipped")
     if not result["passed"]:
         raise typer.Exit(1)
 
@@ -287,22 +367,36 @@ def main(argv=None) -> None:
     debug = "--debug" in args
     if debug:
         args.remove("--debug")
-    signal.signal(signal.SIGINT, _interrupt)
+    caller_handler = signal.signal(signal.SIGINT, _interrupt)
     try:
-        app(args=args, prog_name="ffnet")  # handles --help and usage errors (exit 2) itself
-        code = 0
+        # Not standalone: usage errors come back as exceptions, to be shown as one line below.
+        code = app(args=args, prog_name="ffnet", standalone_mode=False)
+        code = code if isinstance(code, int) else 0  # typer.Exit(n) returns n
     except SystemExit as exc:
         code = exc.code
     except FfnetError as exc:
         if debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        _error(str(exc))
         code = exc.exit_code
+    except typer.TyperException as exc:  # unknown option, missing argument, a bad option value
+        code = _usage_error(exc)
     except _Interrupted:
         print("interrupted", file=sys.stderr)
         code = EXIT_INTERRUPTED
-    except BrokenPipeError:
+    except (_StdoutClosed, BrokenPipeError):
         code = 0  # the reader went away (`ffnet predict ... | head`): stop quietly
+    except MemoryError:
+        if debug:
+            raise
+        _error("out of memory: the data or the network is too large for this machine")
+        code = 2
+    except Exception as exc:  # a bug: still one line, with the way to the traceback
+        if debug:
+            raise
+        _error(f"internal error ({type(exc).__name__}: {exc}); please report it with the output of "
+               "the same command run with --debug")
+        code = 1
     try:
         sys.stdout.flush()
     except BrokenPipeError:
@@ -310,7 +404,25 @@ def main(argv=None) -> None:
     if code == 0 and _stdout_is_broken():
         # Point stdout at devnull so Python's own flush at exit does not complain.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    # Everything is saved: a late Ctrl-C must not kill the exiting interpreter (Python restores the
+    # default SIGINT action while it shuts down, which would turn exit 130 into death by signal).
+    signal.signal(signal.SIGINT, signal.SIG_IGN if argv is None else caller_handler)
     sys.exit(code)
+
+
+def _error(message: str) -> None:
+    """The one `error:` line; a message with line breaks (from a parser, say) is kept to one line."""
+    print("error: " + " ".join(message.split("\n")), file=sys.stderr, flush=True)
+
+
+def _usage_error(exc) -> int:
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":  # plain `ffnet`: the help, as click shows it
+        print(exc.format_message(), file=sys.stderr)
+        return 2
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    _error(exc.format_message().rstrip(".") + hint)
+    return getattr(exc, "exit_code", 2)
 
 
 def _stdout_is_broken() -> bool:

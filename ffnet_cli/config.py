@@ -25,6 +25,7 @@ MAX_BYTES = 1 << 20  # a config is a few hundred bytes; a megabyte is a wrong fi
 MAX_NODES = 10_000  # YAML nodes counted with aliases expanded: stops "billion laughs"
 MAX_UNITS = 10**6
 MAX_HIDDEN_PARAMS = 2 * 10**8  # 1.6 GB of float64 weights between hidden layers
+MAX_PARAMS = 4 * 10**8  # every weight and bias, input and output layers included
 
 
 @dataclass(frozen=True)
@@ -134,12 +135,27 @@ def _at(mark):
     return f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
 
 
+_PYTHON_TAG = re.compile(r"tag:yaml\.org,2002:(python/\S*?)'?$")
+
+
 def _load_yaml(text: str):
     """Parse one YAML document with the config dialect; None for an empty one."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # reads the whole text now: refuses control characters here
+    except yaml.reader.ReaderError as e:
+        where = f"line {text.count(chr(10), 0, e.position) + 1}, column {e.position - text.rfind(chr(10), 0, e.position)}"
+        raise ConfigError(f"invalid YAML: the character U+{e.character:04X} is not allowed", where=where) from None
     try:
         node = loader.get_single_node()
         return None if node is None else loader.construct_document(node)
+    except yaml.constructor.ConstructorError as e:
+        mark = e.problem_mark or e.context_mark
+        tag = _PYTHON_TAG.search(e.problem or "")
+        if tag:  # never constructed, never run: safe loading has no constructor for it
+            message = f"the tag '!!{tag.group(1)}' is not allowed: ffnet reads plain YAML, not Python objects"
+        else:
+            message = f"invalid YAML: {e.problem or e.context}"
+        raise ConfigError(message, where=_at(mark)) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         raise ConfigError(f"invalid YAML: {e.problem or e.context}", where=_at(mark)) from None
@@ -197,6 +213,7 @@ def _number(text, ok):
 
 _string = _is("a non-empty string", lambda v: isinstance(v, str) and v != "")
 _boolean = _is("true or false", lambda v: isinstance(v, bool))
+_path = _is("a file or folder name", lambda v: isinstance(v, str) and v != "" and "\0" not in v)
 
 
 def _unknown(kind, v, allowed, where, list_always=True):
@@ -245,8 +262,8 @@ LAYER = {
 SCHEMA = {
     "seed": (_integer(0), 0),
     "data": {
-        "train": (_string, REQUIRED),
-        "test": (_optional(_string), None),
+        "train": (_path, REQUIRED),
+        "test": (_optional(_path), None),
         "target": (_optional(_names), None),
         "features": (_optional(_names), None),
         "validation_split": (_number("in [0, 1)", lambda x: 0 <= x < 1), 0.0),
@@ -266,7 +283,7 @@ SCHEMA = {
         "l1": (_number(">= 0", lambda x: x >= 0), 0.0),
         "dtype": (_choice("dtype", DTYPES), "float32"),
     },
-    "output": {"dir": (_optional(_string), None)},
+    "output": {"dir": (_optional(_path), None)},
 }
 PATH_KEYS = (("data", "train"), ("data", "test"), ("output", "dir"))
 
@@ -317,6 +334,15 @@ def _check_network_size(hidden):
             f"network too large: {params:,} parameters between hidden layers, widest layer "
             f"{max(units):,} units (limits: {MAX_HIDDEN_PARAMS:,} parameters, "
             f"{MAX_UNITS:,} units per layer)", where="model.hidden")
+
+
+def check_parameter_count(sizes: Sequence[int], path: str | None = None) -> None:
+    """Refuse, before allocating, a network whose layer sizes [inputs, units..., outputs] need more
+    than MAX_PARAMS weights and biases; the config check cannot see the data's input and output sizes."""
+    params = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    if params > MAX_PARAMS:
+        raise ConfigError(f"network too large: {params:,} parameters with {sizes[0]:,} inputs and "
+                          f"{sizes[-1]:,} outputs (limit: {MAX_PARAMS:,})", file=path, where="model.hidden")
 
 
 def _resolve_path(value, config_path):
@@ -372,6 +398,8 @@ def load_config(path: str, overrides: Sequence[str] = ()) -> Config:
         raise ConfigError("config file not found", file=path) from None
     except OSError as e:
         raise ConfigError(f"cannot read config file: {e.strerror or e}", file=path) from None
+    except ValueError:  # a NUL byte in the name
+        raise ConfigError("invalid file name", file=repr(path)) from None
     if len(data) > MAX_BYTES:
         raise ConfigError("config file is larger than 1 MiB", file=path)
     try:
@@ -402,6 +430,8 @@ def _parse(text, path, overrides):
         _apply_override(doc, item)
     raw = _check_section(SCHEMA, doc, "")
     raw["loss"] = _check_loss(raw)
+    if raw["data"]["train"] == raw["data"]["test"] == "-":
+        raise ConfigError("stdin can be read only once, and data.train reads it already", where="data.test")
     _check_network_size(raw["model"]["hidden"])
     for section, key in PATH_KEYS:
         raw[section][key] = _resolve_path(raw[section][key], path)

@@ -68,6 +68,8 @@ def _read_bytes(path: str) -> bytes:
     except OSError as e:
         message = OPEN_ERRORS.get(type(e), f"cannot read the file ({e.strerror or e})")
         raise DataError(message, file=path) from None
+    except ValueError:  # a NUL byte in the name
+        raise DataError("invalid file name", file=repr(path)) from None
     if not data:
         raise DataError("file is empty", file=path)
     return data
@@ -197,6 +199,35 @@ def resolve_columns(frame: Frame, target: Sequence[str] | None,
         if not given or len(set(given)) < len(given):
             raise DataError(f"{kind} columns must be distinct, at least one: got {list(given)}", file=frame.source)
     return names, targets
+
+
+def model_features(frame: Frame, features: Sequence[str], targets: Sequence[str] = ()) -> np.ndarray:
+    """(n, d) features for a saved model: its columns by name, others (the targets too) ignored.
+
+    A file without some of them is refused in scikit-learn's words, "X has 3 features, but the
+    model expects 4", followed by what is missing; an .npz must have exactly the model's count.
+    """
+    if frame.unit == "row":  # .npz: features are x1..xd, one per column of its X
+        have = [c for c in frame.columns if c.startswith("x")]
+    else:
+        have = [c for c in frame.columns if c not in targets]
+    missing = [name for name in features if name not in frame.columns]
+    if missing or (frame.unit == "row" and len(have) != len(features)):
+        detail = (f"no column {', '.join(map(repr, missing))}; the file has: {_listing(frame.columns, SHOWN)}"
+                  if missing else f"the model's features are {_listing(features, SHOWN)}")
+        raise DataError(f"X has {len(have)} feature{'s' if len(have) != 1 else ''}, but the model expects "
+                        f"{len(features)}: {detail}", file=frame.source,
+                        where="X" if frame.unit == "row" else "line 1")
+    return feature_matrix(frame, features)
+
+
+def require_columns(frame: Frame, names: Sequence[str], kind: str) -> None:
+    """Refuse a file without the named columns, listing what it has."""
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        raise DataError(f"no {kind} column {', '.join(map(repr, missing))}; the file has: "
+                        f"{_listing(frame.columns, SHOWN)}", file=frame.source,
+                        where="line 1" if frame.unit == "line" else None)
 
 
 def _as_names(names: str | Sequence[str]) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .activations import ACTIVATIONS, OUTPUTS
-from .errors import ModelFileError, OutputError
+from .errors import DivergedError, ModelFileError, OutputError
 from .losses import DEFAULT_LOSS, VALID_LOSSES
 from .network import forward
 
@@ -114,18 +114,53 @@ def atomic_write(path: str, text: str) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
-        os.unlink(tmp)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
         if isinstance(exc, OSError):
-            raise OutputError(f"cannot write: {exc.strerror}", file=path) from None
+            raise OutputError(f"cannot write: {exc.strerror}; the previous file, if any, is unchanged",
+                              file=path) from None
         raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder: str) -> None:
+    """Make the rename itself durable (POSIX); best effort, as some systems cannot open a folder."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def save_model(model: Model, path: str) -> None:
+    """Write model.json atomically; a model with NaN or infinite numbers is never written."""
+    arrays = [a for pair in model.params for a in pair] + list(model.standardize or ())
+    if not all(np.isfinite(a).all() for a in arrays):
+        raise DivergedError("the model has NaN or infinite weights; it was not written", file=path)
     atomic_write(path, dumps(model_to_dict(model)))
 
 
+def finite_or_null(obj):
+    """obj with every NaN or infinite float replaced by None, so that JSON can carry it (as null)."""
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite_or_null(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_or_null(v) for v in obj]
+    return obj
+
+
 def save_metrics(metrics: dict, path: str) -> None:
-    atomic_write(path, dumps({"format": METRICS_FORMAT, "version": METRICS_VERSION, **metrics}))
+    """Write metrics.json atomically; a metric that is NaN or infinite (r2 of a constant target) is null."""
+    atomic_write(path, dumps(finite_or_null({"format": METRICS_FORMAT, "version": METRICS_VERSION, **metrics})))
 
 
 def _reject_constant(name):
@@ -137,14 +172,18 @@ def load_model(path: str) -> Model:
     try:
         if os.path.isdir(path):
             raise ModelFileError("is a folder, not a model file", file=path)
-        if os.path.getsize(path) > MAX_MODEL_BYTES:
-            raise ModelFileError(f"larger than {MAX_MODEL_BYTES // 2**20} MiB", file=path)
         with open(path, "rb") as f:
-            raw = f.read()
+            raw = f.read(MAX_MODEL_BYTES + 1)  # a bounded read: the size of a pipe or device is unknown
     except FileNotFoundError:
         raise ModelFileError("no such file", file=path) from None
     except OSError as exc:
         raise ModelFileError(f"cannot read: {exc.strerror}", file=path) from None
+    except ValueError:  # a NUL byte in the name
+        raise ModelFileError("invalid file name", file=repr(path)) from None
+    if len(raw) > MAX_MODEL_BYTES:
+        raise ModelFileError(f"larger than {MAX_MODEL_BYTES // 2**20} MiB", file=path)
+    if not raw.strip():
+        raise ModelFileError("file is empty", file=path)
     try:
         doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError:
@@ -158,6 +197,11 @@ def load_model(path: str) -> Model:
     return model_from_dict(doc, path)
 
 
+def _has_bool(value: list) -> bool:
+    """Whether a 1-D or 2-D list holds true or false, which numpy would quietly read as 1 or 0."""
+    return any(type(v) is bool or type(v) is list and any(type(x) is bool for x in v) for v in value)
+
+
 def model_from_dict(doc, path: str = "<model>") -> Model:
     def fail(where, message):
         raise ModelFileError(message, file=path, where=where)
@@ -165,7 +209,7 @@ def model_from_dict(doc, path: str = "<model>") -> Model:
     def get(obj, key, where, kind, required=True, default=None):
         if key not in obj:
             if required:
-                fail(where, f"missing key '{key}'")
+                fail(where or None, f"missing key '{key}'")
             return default
         value = obj[key]
         if value is None and not required:
@@ -180,19 +224,37 @@ def model_from_dict(doc, path: str = "<model>") -> Model:
             return None
         if not value or not all(isinstance(v, str) for v in value):
             fail(key, "expected a non-empty list of strings")
+        repeated = sorted({v for v in value if value.count(v) > 1})
+        if repeated:
+            fail(key, f"{', '.join(map(repr, repeated))} listed twice")
         return tuple(value)
 
     def array(value, where, ndim):
-        arr = np.asarray(value) if isinstance(value, list) else None
-        if arr is None or arr.dtype.kind not in "iuf" or arr.ndim != ndim or arr.size == 0:
+        try:  # a ragged list is a ValueError; numbers beyond float64 become an object array
+            arr = np.asarray(value) if isinstance(value, list) else None
+        except ValueError:
+            arr = None
+        if arr is None or arr.dtype.kind not in "iuf" or arr.ndim != ndim or arr.size == 0 or _has_bool(value):
             fail(where, f"expected a non-empty {ndim}-D list of numbers")
-        return arr.astype(np.float64)
+        with np.errstate(over="ignore"):
+            arr = arr.astype(dtype)
+        if not np.isfinite(arr).all():  # 1e400 reads as inf; 1e300 overflows float32
+            i = tuple(int(k) for k in np.argwhere(~np.isfinite(arr))[0])
+            fail(where + "".join(f"[{k}]" for k in i), f"{value_at(value, i)} is not a finite {dtype} number")
+        return arr
+
+    def value_at(value, index):
+        for k in index:
+            value = value[k]
+        return value
 
     if not isinstance(doc, dict):
         fail(None, "expected a JSON object")
     if doc.get("format") != MODEL_FORMAT:
         fail("format", f"expected '{MODEL_FORMAT}', got {doc.get('format')!r}")
     version = get(doc, "version", "", int)
+    if version < 1:
+        fail("version", f"expected a version >= 1, got {version}")
     if version > MODEL_VERSION:
         fail("version", f"version {version} is newer than this ffnet reads ({MODEL_VERSION}); upgrade ffnet")
     features, targets = names(doc, "features"), names(doc, "targets")
@@ -226,7 +288,7 @@ def model_from_dict(doc, path: str = "<model>") -> Model:
             fail(f"{where}.weights", f"has {W.shape[0]} rows, but its layer gets {fan_in} inputs")
         if b.shape[0] != W.shape[1]:
             fail(f"{where}.bias", f"has {b.shape[0]} values, but the weights have {W.shape[1]} columns")
-        params.append((W.astype(dtype), b.astype(dtype)))
+        params.append((W, b))
         activations.append(act)
         fan_in = W.shape[1]
 
@@ -235,8 +297,8 @@ def model_from_dict(doc, path: str = "<model>") -> Model:
         units = 1 if classes is not None else len(targets)
         if classes is not None and len(classes) != 2:
             fail("classes", "a sigmoid output over one target column needs exactly 2 classes")
-    if output == "softmax" and classes is None:
-        fail("classes", "a softmax model needs its classes")
+    if output == "softmax" and (classes is None or len(classes) < 2):
+        fail("classes", "a softmax model needs its classes, two or more")
     if fan_in != units:
         fail(f"layers[{len(layers) - 1}].weights", f"has {fan_in} output units, but the targets and classes need {units}")
 
@@ -250,6 +312,6 @@ def model_from_dict(doc, path: str = "<model>") -> Model:
             fail("standardize", f"expected {len(features)} values in mean and std, one per feature")
         if not np.all(std > 0):
             fail("standardize.std", "every std must be > 0")
-        standardize = (mean.astype(dtype), std.astype(dtype))
+        standardize = (mean, std)
     config = doc.get("config") if isinstance(doc.get("config"), dict) else None
     return Model(features, targets, output, loss, classes, standardize, tuple(activations), params, dtype, config)

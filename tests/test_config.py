@@ -208,8 +208,8 @@ def test_python_tag_is_refused_and_not_run(tmp_path):
     err = error(tmp_path, MINIMAL + f"seed: !!python/object/apply:os.system ['touch {marker}']\n")
     assert not marker.exists()
     assert err.where == "line 3, column 7"
-    assert "could not determine a constructor" in err.message
-    assert "python/object/apply:os.system" in err.message
+    assert err.message == ("the tag '!!python/object/apply:os.system' is not allowed: "
+                           "ffnet reads plain YAML, not Python objects")
 
 
 def test_yaml_syntax_error_reports_line_and_column(tmp_path):
@@ -390,3 +390,13 @@ def test_parse_config_uses_path_for_messages_and_relative_paths():
     with pytest.raises(ConfigError) as info:
         parse_config("seed: x\n", "exp/c.yaml")
     assert info.value.file == "exp/c.yaml"
+
+
+def test_parameter_count_with_the_datas_inputs_and_outputs_is_checked_before_allocating():
+    from ffnet_cli.config import MAX_PARAMS, check_parameter_count
+    check_parameter_count([4, 16, 3])  # (4 + 1) * 16 + (16 + 1) * 3 parameters: fine
+    with pytest.raises(ConfigError) as info:
+        check_parameter_count([100_000, 5_000, 2], "c.yaml")
+    assert (info.value.file, info.value.where) == ("c.yaml", "model.hidden")
+    assert info.value.message == (f"network too large: 500,015,002 parameters with 100,000 inputs and 2 outputs "
+                                  f"(limit: {MAX_PARAMS:,})")
