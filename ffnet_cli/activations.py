@@ -62,3 +62,71 @@ OUTPUTS = {
     "sigmoid": sigmoid,  # independent Bernoulli outputs: binary and multi-label
     "softmax": softmax,  # one class of n
 }
+
+
+# In-place versions for the training fast path (network.SGDStep): the same formulas, written
+# into preallocated buffers. gradcheck and prediction use the plain functions above.
+
+def relu_(Z, tmp):
+    """Z <- relu(Z)."""
+    np.maximum(Z, 0, out=Z)
+
+
+def relu_grad_mul_(dA, A, tmp):
+    """dA <- dA * relu'(A), with relu'(A) = [A > 0]."""
+    np.greater(A, 0, out=tmp)
+    np.multiply(dA, tmp, out=dA)
+
+
+def tanh_(Z, tmp):
+    np.tanh(Z, out=Z)
+
+
+def tanh_grad_mul_(dA, A, tmp):
+    """dA <- dA * (1 - A^2)."""
+    np.multiply(A, A, out=tmp)
+    np.subtract(1, tmp, out=tmp)
+    np.multiply(dA, tmp, out=dA)
+
+
+def sigmoid_(Z, tmp):
+    """Z <- sigmoid(Z) = e^min(z, 0) / (1 + e^-|z|): sigmoid()'s formula, bit for bit, without where()."""
+    np.abs(Z, out=tmp)
+    np.negative(tmp, out=tmp)
+    np.exp(tmp, out=tmp)
+    tmp += 1  # 1 + e^-|z|
+    np.minimum(Z, 0, out=Z)
+    np.exp(Z, out=Z)  # 1 where z >= 0, else e^z = e^-|z|
+    Z /= tmp
+
+
+def sigmoid_grad_mul_(dA, A, tmp):
+    """dA <- dA * A (1 - A)."""
+    np.subtract(1, A, out=tmp)
+    np.multiply(A, tmp, out=tmp)
+    np.multiply(dA, tmp, out=dA)
+
+
+def linear_(Z, tmp):
+    pass
+
+
+def linear_grad_mul_(dA, A, tmp):
+    pass
+
+
+def softmax_(Z, tmp):
+    """Z <- softmax(Z) row-wise, as softmax() computes it."""
+    np.subtract(Z, Z.max(axis=1, keepdims=True), out=Z)
+    np.exp(Z, out=Z)
+    np.divide(Z, Z.sum(axis=1, keepdims=True), out=Z)
+
+
+# name -> (Z <- f(Z) in place, dA <- dA * f'(A) in place); `tmp` is a scratch buffer shaped like Z.
+ACTIVATIONS_INPLACE = {
+    "relu": (relu_, relu_grad_mul_),
+    "tanh": (tanh_, tanh_grad_mul_),
+    "sigmoid": (sigmoid_, sigmoid_grad_mul_),
+    "linear": (linear_, linear_grad_mul_),
+}
+OUTPUTS_INPLACE = {"linear": linear_, "sigmoid": sigmoid_, "softmax": softmax_}

@@ -17,8 +17,9 @@ import yaml
 from .activations import ACTIVATIONS, OUTPUTS
 from .errors import ConfigError
 from .losses import DEFAULT_LOSS, LOSSES, VALID_LOSSES
+from .network import TRAIN_STEPS
 
-OPTIMIZERS = ("sgd",)
+OPTIMIZERS = tuple(TRAIN_STEPS)  # the optimizers training knows
 DTYPES = ("float32", "float64")
 
 MAX_BYTES = 1 << 20  # a config is a few hundred bytes; a megabyte is a wrong file

@@ -25,8 +25,10 @@ SHOWN = 20  # how many columns, classes or unseen labels an error lists
 class Frame:
     """A table read from CSV or .npz: column names and cells, with where each row came from.
 
-    cells (n, c): float64 for an .npz and for a CSV of numbers only (`raw` then keeps each row's text,
-    for labels and messages), else str objects. lines (n,): each row's 1-based line (row in an .npz).
+    cells (n, c): float64 for a CSV of numbers only (`raw` then keeps each row's text, for labels
+    and messages), else str objects. An .npz keeps its X (n, d) as cells, in its own float dtype and
+    uncopied, and its y as the block `y` (n, k) of the last k columns. lines (n,): each row's 1-based
+    line (row in an .npz).
     """
 
     source: str
@@ -35,6 +37,13 @@ class Frame:
     lines: np.ndarray
     raw: tuple[str, ...] | None = field(default=None, repr=False)
     unit: str = "line"  # what `lines` counts: "line" in a CSV, "row" in an .npz
+    y: np.ndarray | None = field(default=None, repr=False)  # .npz: the target columns (n, k), float64
+
+
+def _column(frame: Frame, j: int) -> np.ndarray:
+    """Column j (n,), from the cells or, in an .npz, from the y block after them."""
+    d = frame.cells.shape[1]
+    return frame.cells[:, j] if j < d else frame.y[:, j - d]
 
 
 def read_frame(path: str, stdin: TextIO | None = None) -> Frame:
@@ -44,11 +53,10 @@ def read_frame(path: str, stdin: TextIO | None = None) -> Frame:
     """
     if path == "-":
         source, text = "<stdin>", _read_stdin(sys.stdin if stdin is None else stdin)
+    elif path.lower().endswith(".npz"):
+        return _read_npz(path)
     else:
-        data = _read_bytes(path)
-        if path.lower().endswith(".npz"):
-            return _parse_npz(data, path)
-        source, text = path, _decode(data, path)
+        source, text = path, _decode(_read_bytes(path), path)
     if not text.strip():
         raise DataError("file is empty", file=source)
     return _parse_numeric_csv(text, source) or _parse_any_csv(text, source)
@@ -61,10 +69,10 @@ OPEN_ERRORS = {
 }
 
 
-def _read_bytes(path: str) -> bytes:
+def _read_bytes(path: str, size: int = -1) -> bytes:
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            data = f.read(size)
     except OSError as e:
         message = OPEN_ERRORS.get(type(e), f"cannot read the file ({e.strerror or e})")
         raise DataError(message, file=path) from None
@@ -153,12 +161,13 @@ def _check_header(header: list[str], line: int, source: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _parse_npz(data: bytes, source: str) -> Frame:
-    if not data.startswith(b"PK"):  # an .npz is a zip archive; np.load would try other formats
+def _read_npz(source: str) -> Frame:
+    """Load straight from the file (no copy of its bytes in memory), keeping X's float dtype."""
+    if _read_bytes(source, 2) != b"PK":  # an .npz is a zip archive; np.load would try other formats
         raise DataError("not a valid .npz file (not a zip archive)", file=source)
     bad_file = (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error)
     try:
-        archive = np.load(io.BytesIO(data), allow_pickle=False)
+        archive = np.load(source, allow_pickle=False)
     except bad_file as e:
         raise DataError(f"not a valid .npz file ({e})", file=source) from None
     with archive:
@@ -182,8 +191,9 @@ def _parse_npz(data: bytes, source: str) -> Frame:
     Y = y.reshape(len(y), -1)  # (n, k)
     targets = ["y"] if y.ndim == 1 else [f"y{k + 1}" for k in range(Y.shape[1])]
     columns = tuple([f"x{i + 1}" for i in range(X.shape[1])] + targets)
-    cells = np.hstack([X, Y]).astype(np.float64)
-    return Frame(source, columns, cells, np.arange(1, len(X) + 1), unit="row")
+    if X.dtype.kind != "f":
+        X = X.astype(np.float64)
+    return Frame(source, columns, X, np.arange(1, len(X) + 1), unit="row", y=Y.astype(np.float64))
 
 
 def resolve_columns(frame: Frame, target: Sequence[str] | None,
@@ -259,7 +269,7 @@ def _text(frame: Frame, i: int, j: int) -> str:
         return str(frame.cells[i, j])
     if frame.raw is not None:
         return _field(frame.raw[i], j, len(frame.columns))
-    return _format_number(frame.cells[i, j])
+    return _format_number(_column(frame, j)[i])
 
 
 def _field(row: str, j: int, c: int) -> str:
@@ -282,12 +292,20 @@ def _to_float(text: str) -> float | None:
 
 
 def feature_matrix(frame: Frame, names: Sequence[str]) -> np.ndarray:
-    """(n, d) float64 of the named columns, in that order; every cell a finite number."""
+    """(n, d) of the named columns, in that order; every cell a finite number.
+
+    float64, except that an .npz keeps X's own float dtype, and its X itself (no copy) when the
+    names are its columns in order: a large float32 X is never held twice or widened.
+    """
     idx = _indices(frame, names)
-    try:
-        X = np.take(frame.cells, idx, axis=1).astype(np.float64, copy=False)
-    except (ValueError, TypeError):
-        _raise_first_non_number(frame, idx)
+    if frame.y is not None:
+        whole = idx == list(range(frame.cells.shape[1]))
+        X = frame.cells if whole else np.column_stack([_column(frame, j) for j in idx])
+    else:
+        try:
+            X = np.take(frame.cells, idx, axis=1).astype(np.float64, copy=False)
+        except (ValueError, TypeError):
+            _raise_first_non_number(frame, idx)
     bad = ~np.isfinite(X)
     if bad.any():
         i, k = np.argwhere(bad)[0]
@@ -300,7 +318,7 @@ def feature_matrix(frame: Frame, names: Sequence[str]) -> np.ndarray:
 def _raise_first_non_number(frame: Frame, idx: list[int]):
     first = None
     for j in idx:
-        column = frame.cells[:, j]
+        column = _column(frame, j)
         try:
             column.astype(np.float64)
             continue
@@ -383,7 +401,7 @@ def _class_codes(frame: Frame, name: str, classes: tuple[str, ...] | None) -> tu
 def _labels(frame: Frame, j: int) -> np.ndarray:
     """(n,) str objects: column j's labels as the file wrote them, stripped."""
     if frame.cells.dtype.kind == "f" and frame.raw is None:  # .npz: numbers, written as people write them
-        found, inverse = np.unique(frame.cells[:, j], return_inverse=True)
+        found, inverse = np.unique(_column(frame, j), return_inverse=True)
         return np.array([_format_number(v) for v in found], dtype=object)[inverse]
     c = len(frame.columns)
     texts = frame.cells[:, j] if frame.raw is None else [_field(row, j, c) for row in frame.raw]

@@ -39,6 +39,9 @@ VALID_LOSSES = {
 }
 DEFAULT_LOSS = {output: losses[0] for output, losses in VALID_LOSSES.items()}
 
+# The output/loss pairs whose output delta dJ/dZ is (A - T) / n: the output's Jacobian cancels.
+CANONICAL = {("linear", "squared_error"), ("sigmoid", "log_loss"), ("softmax", "cross_entropy")}
+
 
 def output_delta(output: str, loss: str, A, T):
     """dJ/dZ of the mean loss J at the output layer, (n, k).
@@ -49,7 +52,7 @@ def output_delta(output: str, loss: str, A, T):
     the output's Jacobian.
     """
     G = (A - T) / len(T)  # dJ/dA for squared error; dJ/dZ for the canonical pairs
-    if loss != "squared_error" or output == "linear":
+    if (output, loss) in CANONICAL:
         return G
     if output == "sigmoid":
         return G * A * (1 - A)  # diagonal Jacobian sigma'(z) = a (1 - a)

@@ -15,6 +15,7 @@ from .network import forward
 MODEL_FORMAT, MODEL_VERSION = "ffnet-model", 1
 METRICS_FORMAT, METRICS_VERSION = "ffnet-metrics", 1
 MAX_MODEL_BYTES = 512 * 2**20
+CHUNK = 4096  # rows per forward pass when applying a model
 
 
 @dataclass
@@ -41,9 +42,16 @@ class Model:
         return (X - mean) / std
 
     def outputs(self, X):
-        """(Z, A) of the output layer, each (n, k), for raw features X (n, d)."""
-        As, Z = forward(self.params, self.activations, self.scale(X))
-        return Z, As[-1]
+        """(Z, A) of the output layer, each (n, k), for raw features X (n, d).
+
+        Computed CHUNK rows at a time, so the hidden layers of a large file never all exist at once.
+        """
+        Zs, As = [], []
+        for start in range(0, max(len(X), 1), CHUNK):
+            hidden, Z = forward(self.params, self.activations, self.scale(X[start:start + CHUNK]))
+            Zs.append(Z)
+            As.append(hidden[-1])
+        return np.concatenate(Zs), np.concatenate(As)
 
 
 def predicted_labels(model: Model, A):

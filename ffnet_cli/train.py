@@ -1,22 +1,22 @@
 """Minibatch training of a config's network: data preparation, the SGD loop, final metrics."""
 
+import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import data as D
-from .config import Config
+from .config import Config, check_parameter_count
 from .errors import ConfigError
 from .metrics import correct_count, evaluate, r2_from_sums
 from .modelfile import Model
-from .network import init_params, objective_and_grads
-from .optimizers import OPTIMIZERS
+from .network import TRAIN_STEPS, init_params
 
 
 @dataclass
 class Split:
-    """One data split: raw features X (n, d) and encoded targets T (n, k), float64."""
+    """One data split: raw features X (n, d) and encoded targets T (n, k), float64 (train() casts X to its dtype)."""
 
     X: np.ndarray
     T: np.ndarray
@@ -45,9 +45,9 @@ def load_dataset(cfg: Config, rng, init: Model | None = None, stdin=None) -> Dat
     X = D.feature_matrix(frame, features)
     T, classes = D.encode_targets(frame, targets, cfg.model.output, init.classes if init else None)
     train_idx, val_idx = D.split_indices(len(X), cfg.data.validation_split, rng)
-    splits = {"train": Split(X[train_idx], T[train_idx])}
+    splits = {"train": Split(X, T)}  # all rows in file order: no copy
     if len(val_idx):
-        splits["validation"] = Split(X[val_idx], T[val_idx])
+        splits = {"train": Split(X[train_idx], T[train_idx]), "validation": Split(X[val_idx], T[val_idx])}
     if cfg.data.test is not None:
         test = D.read_frame(cfg.data.test, stdin)
         T_test, _ = D.encode_targets(test, targets, cfg.model.output, classes)
@@ -89,6 +89,7 @@ def new_model(cfg: Config, data: Dataset, rng, init: Model | None = None) -> Mod
                 file=cfg.path, where="model")
         params = [(W.astype(dtype), b.astype(dtype)) for W, b in init.params]
     else:
+        check_parameter_count(sizes, cfg.path)  # before allocating: the data fixed the input and output sizes
         params = init_params(sizes, activations, rng, dtype)
     standardize = None
     if data.standardize is not None:
@@ -120,11 +121,14 @@ def train(cfg: Config, *, init: Model | None = None, on_epoch=None, should_stop=
     data = load_dataset(cfg, rng, init, stdin)
     model = new_model(cfg, data, rng, init)
     tc, dtype = cfg.train, cfg.train.dtype
-    X = model.scale(data.splits["train"].X)
-    T = data.splits["train"].T.astype(dtype)
+    for split in data.splits.values():  # the model casts its input to dtype anyway; keep one copy, not two
+        split.X = split.X.astype(dtype, copy=False)
+    X = model.scale(data.splits["train"].X)  # (n, d) in the training dtype
+    T = data.splits["train"].T.astype(dtype)  # (n, k)
     n, batch = len(X), min(tc.batch_size, len(X))
     val = data.splits.get("validation")
-    update = OPTIMIZERS[tc.optimizer]
+    step = TRAIN_STEPS[tc.optimizer](model.params, model.activations, cfg.loss, batch, tc.learning_rate, tc.l2, tc.l1)
+    Xb, Tb = np.empty((batch, X.shape[1]), dtype), np.empty((batch, T.shape[1]), dtype)  # the minibatch
     regression = cfg.model.output == "linear"
     sst = ((T - T.mean(axis=0)) ** 2).sum(axis=0) if regression else None
     result = TrainResult(model)
@@ -134,35 +138,39 @@ def train(cfg: Config, *, init: Model | None = None, on_epoch=None, should_stop=
     with np.errstate(all="ignore"):  # NaN/inf is detected below, not warned about
         for epoch in range(1, tc.epochs + 1):
             t0 = time.perf_counter()
-            perm = rng.permutation(n)
-            Xs, Ts = X[perm], T[perm]  # one shuffle per epoch, then contiguous slices
+            perm = rng.permutation(n)  # one shuffle per epoch
             loss_sum = objective_sum = 0.0
             score = np.zeros(T.shape[1]) if regression else 0  # per-column SSE, or correct predictions
             for start in range(0, n, batch):
                 if should_stop is not None and should_stop():
                     result.interrupted = True
                     break
-                Xb, Tb = Xs[start:start + batch], Ts[start:start + batch]
-                loss, objective, grads, A = objective_and_grads(
-                    model.params, model.activations, cfg.loss, Xb, Tb, tc.l2, tc.l1)
-                if not np.isfinite(objective):
+                rows = perm[start:start + batch]
+                m = len(rows)
+                # Gather the minibatch into its preallocated contiguous buffers (mode="clip": no index buffering).
+                Xm = np.take(X, rows, axis=0, out=Xb[:m], mode="clip")
+                Tm = np.take(T, rows, axis=0, out=Tb[:m], mode="clip")
+                loss, objective, A = step(Xm, Tm)  # updates model.params in place
+                if not math.isfinite(objective):
                     result.diverged = (f"the objective became {objective} at epoch {epoch}, batch {start // batch + 1}; "
                                        "try a smaller train.learning_rate or data.standardize: true")
                     break
-                update(model.params, grads, tc.learning_rate)
-                m = len(Xb)
                 loss_sum += loss * m
                 objective_sum += objective * m
-                score += ((A - Tb) ** 2).sum(axis=0) if regression else correct_count(cfg.model.output, A, Tb)
+                score += ((A - Tm) ** 2).sum(axis=0) if regression else correct_count(cfg.model.output, A, Tm)
             if result.diverged is None and not result.interrupted and not _finite(model.params):
                 result.diverged = (f"the weights became NaN or infinite at epoch {epoch}; "
                                    "try a smaller train.learning_rate or data.standardize: true")
             if result.diverged is not None:
-                model.params[:] = last_finite  # never hand back NaN weights
+                for (W, b), (W_ok, b_ok) in zip(model.params, last_finite):  # never hand back NaN weights
+                    np.copyto(W, W_ok)
+                    np.copyto(b, b_ok)
                 break
             if result.interrupted:
                 break
-            last_finite = [(W.copy(), b.copy()) for W, b in model.params]
+            for (W, b), (W_ok, b_ok) in zip(model.params, last_finite):
+                np.copyto(W_ok, W)
+                np.copyto(b_ok, b)
             record = {"epoch": epoch, "loss": loss_sum / n, "objective": objective_sum / n,
                       "seconds": time.perf_counter() - t0}
             if regression:
@@ -180,4 +188,3 @@ def train(cfg: Config, *, init: Model | None = None, on_epoch=None, should_stop=
     result.seconds = time.perf_counter() - started
     result.final = final_metrics(model, data) if result.diverged is None else {}
     return result
-
