@@ -15,7 +15,7 @@ from typing import Sequence
 import yaml
 
 from .activations import ACTIVATIONS, OUTPUTS
-from .errors import ConfigError
+from .errors import ConfigError, read_file
 from .losses import DEFAULT_LOSS, LOSSES, VALID_LOSSES
 from .network import TRAIN_STEPS
 
@@ -390,19 +390,7 @@ def _apply_override(doc, item):
 
 def load_config(path: str, overrides: Sequence[str] = ()) -> Config:
     """Read YAML at path, apply `--set KEY=VALUE` overrides, validate, return Config."""
-    if os.path.isdir(path):
-        raise ConfigError("is a directory, not a config file", file=path)
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise ConfigError("config file not found", file=path) from None
-    except OSError as e:
-        raise ConfigError(f"cannot read config file: {e.strerror or e}", file=path) from None
-    except ValueError:  # a NUL byte in the name
-        raise ConfigError("invalid file name", file=repr(path)) from None
-    if len(data) > MAX_BYTES:
-        raise ConfigError("config file is larger than 1 MiB", file=path)
+    data = read_file(path, ConfigError, "config", limit=MAX_BYTES)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

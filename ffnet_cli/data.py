@@ -15,7 +15,7 @@ from typing import Sequence, TextIO
 
 import numpy as np
 
-from .errors import DataError
+from .errors import DataError, read_file
 
 FIELD_SIZE_LIMIT = 1 << 20  # 1 MiB: a longer CSV field is not a number or a label
 SHOWN = 20  # how many columns, classes or unseen labels an error lists
@@ -62,22 +62,8 @@ def read_frame(path: str, stdin: TextIO | None = None) -> Frame:
     return _parse_numeric_csv(text, source) or _parse_any_csv(text, source)
 
 
-OPEN_ERRORS = {
-    FileNotFoundError: "no such file",
-    IsADirectoryError: "is a directory, not a data file",
-    PermissionError: "permission denied",
-}
-
-
 def _read_bytes(path: str, size: int = -1) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(size)
-    except OSError as e:
-        message = OPEN_ERRORS.get(type(e), f"cannot read the file ({e.strerror or e})")
-        raise DataError(message, file=path) from None
-    except ValueError:  # a NUL byte in the name
-        raise DataError("invalid file name", file=repr(path)) from None
+    data = read_file(path, DataError, "data", size=size)
     if not data:
         raise DataError("file is empty", file=path)
     return data

@@ -25,6 +25,20 @@ def cross_entropy(Z, A, T):
     return float(np.sum(T * (lse - Z))) / len(T)
 
 
+def softmax_cross_entropy_(Z, A, T):
+    """The training fast path's softmax and cross-entropy together: A <- softmax(Z), returns the loss.
+
+    Z is shifted in place by its row maximum m, so with s = sum_k e^(z_k - m) per row,
+    A = e^(Z - m) / s and the loss is mean_n [log s - sum_k t_k (z_k - m)] (rows of T sum to 1):
+    cross_entropy() above, from the sums softmax needs anyway.
+    """
+    Z -= Z.max(axis=1, keepdims=True)
+    np.exp(Z, out=A)
+    s = A.sum(axis=1, keepdims=True)  # (n, 1), each >= 1: log never sees 0
+    A /= s
+    return (float(np.log(s).sum()) - float(np.vdot(T, Z))) / len(T)
+
+
 LOSSES = {
     "squared_error": squared_error,
     "log_loss": log_loss,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .activations import ACTIVATIONS, OUTPUTS
-from .errors import DivergedError, ModelFileError, OutputError
+from .errors import DivergedError, ModelFileError, OutputError, read_file
 from .losses import DEFAULT_LOSS, VALID_LOSSES
 from .network import forward
 
@@ -177,19 +177,7 @@ def _reject_constant(name):
 
 def load_model(path: str) -> Model:
     """Read and check a model.json; every problem is a ModelFileError naming the JSON path."""
-    try:
-        if os.path.isdir(path):
-            raise ModelFileError("is a folder, not a model file", file=path)
-        with open(path, "rb") as f:
-            raw = f.read(MAX_MODEL_BYTES + 1)  # a bounded read: the size of a pipe or device is unknown
-    except FileNotFoundError:
-        raise ModelFileError("no such file", file=path) from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read: {exc.strerror}", file=path) from None
-    except ValueError:  # a NUL byte in the name
-        raise ModelFileError("invalid file name", file=repr(path)) from None
-    if len(raw) > MAX_MODEL_BYTES:
-        raise ModelFileError(f"larger than {MAX_MODEL_BYTES // 2**20} MiB", file=path)
+    raw = read_file(path, ModelFileError, "model", limit=MAX_MODEL_BYTES)
     if not raw.strip():
         raise ModelFileError("file is empty", file=path)
     try:

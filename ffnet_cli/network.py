@@ -8,7 +8,7 @@ of a (mini)batch.
 import numpy as np
 
 from .activations import ACTIVATIONS, ACTIVATIONS_INPLACE, OUTPUTS, OUTPUTS_INPLACE
-from .losses import CANONICAL, LOSSES, output_delta
+from .losses import CANONICAL, LOSSES, output_delta, softmax_cross_entropy_
 
 
 def init_params(sizes, activations, rng, dtype=np.float64):
@@ -126,9 +126,12 @@ class SGDStep:
                 ACTIVATIONS_INPLACE[act][0](Z, self.tmps[i][:m])
                 A = Z
         Z, A = self.Z[:m], self.As[-1][:m]
-        np.copyto(A, Z)
-        OUTPUTS_INPLACE[self.activations[-1]](A, self.tmps[-1][:m])
-        loss = LOSSES[self.loss](Z, A, T)
+        if (self.activations[-1], self.loss) == ("softmax", "cross_entropy"):
+            loss = softmax_cross_entropy_(Z, A, T)  # one pass for both: the batch's largest cost after the GEMMs
+        else:
+            np.copyto(A, Z)
+            OUTPUTS_INPLACE[self.activations[-1]](A, self.tmps[-1][:m])
+            loss = LOSSES[self.loss](Z, A, T)
         objective = loss + self._penalty()
 
         dZ = self.dZs[-1][:m]

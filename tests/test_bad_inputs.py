@@ -138,7 +138,7 @@ CONFIG_CASES = [
          "c.yaml: data.train: expected a file or folder name, got 'd.csv\\x00'"),
     Case("stdin read twice", {"c.yaml": "data: {train: '-', test: '-'}\nmodel: {output: sigmoid}\n"}, TRAIN, 2,
          "c.yaml: data.test: stdin can be read only once"),
-    Case("config file missing", {}, ["train", "nope.yaml", "--quiet"], 2, "nope.yaml: config file not found"),
+    Case("config file missing", {}, ["train", "nope.yaml", "--quiet"], 2, "nope.yaml: no such file"),
     Case("config is a folder", {"sub/x": ""}, ["train", "sub", "--quiet"], 2, "sub: is a directory, not a config file"),
     Case("--set without =", {}, TRAIN + ["--set", "train.epochs"], 2,
          "c.yaml: --set train.epochs: expected KEY=VALUE, e.g. train.learning_rate=0.1"),

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import CONFIGS, DATASETS, ROOT
+from conftest import CONFIGS, DATASETS
 from ffnet_cli import __version__
 from ffnet_cli.activations import ACTIVATIONS
 from ffnet_cli.cli import main
@@ -198,50 +198,37 @@ def test_predict_into_a_closed_pipe_ends_quietly(iris_model, tmp_path):
     assert "Traceback" not in result.stderr and "Error" not in result.stderr
 
 
-BAD = [
-    ("unknown key with a suggestion", "data: {train: d.csv}\nmodel: {output: sigmoid}\ntrain: {epocs: 3}\n",
+GOOD_CONFIG = "data: {train: d.csv}\nmodel: {output: sigmoid}\n"
+BAD = [  # (name, config, data, where the message starts to say what is wrong)
+    ("unknown key with a suggestion", "data: {train: d.csv}\nmodel: {output: sigmoid}\ntrain: {epocs: 3}\n", XOR_ROWS,
      "c.yaml: train.epocs: unknown key 'epocs'; did you mean 'epochs'?"),
     ("unknown activation", "data: {train: d.csv}\nmodel: {hidden: [{units: 2, activation: rleu}], output: sigmoid}\n",
-     "c.yaml: model.hidden[0].activation: unknown activation 'rleu'; did you mean 'relu'?"),
-    ("bool is not a number", "data: {train: d.csv}\nmodel: {output: sigmoid}\ntrain: {learning_rate: true}\n",
+     XOR_ROWS, "c.yaml: model.hidden[0].activation: unknown activation 'rleu'; did you mean 'relu'?"),
+    ("bool is not a number", "data: {train: d.csv}\nmodel: {output: sigmoid}\ntrain: {learning_rate: true}\n", XOR_ROWS,
      "c.yaml: train.learning_rate: expected a number > 0, got true"),
-    ("output/loss pair", "data: {train: d.csv}\nmodel: {output: softmax}\nloss: log_loss\n", "c.yaml: loss: "),
-    ("missing output", "data: {train: d.csv}\nmodel: {hidden: []}\n", "c.yaml: model.output: "),
-    ("zero units", "data: {train: d.csv}\nmodel: {hidden: [{units: 0}], output: sigmoid}\n", "c.yaml: model.hidden[0].units: "),
-    ("yaml syntax", "data: {train: d.csv\nmodel: [\n", "c.yaml: line "),
-    ("python tag", "data: !!python/object/apply:os.system ['echo hacked']\n", "c.yaml: line 1"),
-    ("missing data file", "data: {train: nope.csv}\nmodel: {output: sigmoid}\n", "nope.csv: no such file"),
+    ("output/loss pair", "data: {train: d.csv}\nmodel: {output: softmax}\nloss: log_loss\n", XOR_ROWS, "c.yaml: loss: "),
+    ("missing output", "data: {train: d.csv}\nmodel: {hidden: []}\n", XOR_ROWS, "c.yaml: model.output: "),
+    ("zero units", "data: {train: d.csv}\nmodel: {hidden: [{units: 0}], output: sigmoid}\n", XOR_ROWS,
+     "c.yaml: model.hidden[0].units: "),
+    ("yaml syntax", "data: {train: d.csv\nmodel: [\n", XOR_ROWS, "c.yaml: line "),
+    ("python tag", "data: !!python/object/apply:os.system ['echo hacked']\n", XOR_ROWS, "c.yaml: line 1"),
+    ("missing data file", "data: {train: nope.csv}\nmodel: {output: sigmoid}\n", XOR_ROWS, "nope.csv: no such file"),
+    ("non-numeric cell", GOOD_CONFIG, "x1,x2,y\n0,0,0\n0,abc,1\n", "d.csv: line 3, column 2"),
+    ("ragged row", GOOD_CONFIG, "x1,x2,y\n0,0,0\n0,1\n", "d.csv: line 3"),
+    ("one class only", GOOD_CONFIG, "x1,x2,y\n0,0,1\n0,1,1\n", "only one class"),
+    ("empty data file", GOOD_CONFIG, "", "d.csv: "),
 ]
 
 
-@pytest.mark.parametrize("name,config,message", BAD, ids=[b[0] for b in BAD])
-def test_bad_config_is_one_error_line_with_exit_2(tmp_path, ffnet, name, config, message):
-    (tmp_path / "d.csv").write_text(XOR_ROWS)
-    (tmp_path / "c.yaml").write_text(config)
-    result = ffnet("train", "c.yaml", "--quiet")
-    assert result.returncode == 2
-    assert result.stdout == ""
-    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
-    assert message in result.stderr
-    assert not (tmp_path / "runs").exists()
-
-
-BAD_DATA = [
-    ("non-numeric cell", "x1,x2,y\n0,0,0\n0,abc,1\n", "d.csv: line 3, column 2"),
-    ("ragged row", "x1,x2,y\n0,0,0\n0,1\n", "d.csv: line 3"),
-    ("one class only", "x1,x2,y\n0,0,1\n0,1,1\n", "only one class"),
-    ("empty file", "", "d.csv: "),
-]
-
-
-@pytest.mark.parametrize("name,data,message", BAD_DATA, ids=[b[0] for b in BAD_DATA])
-def test_bad_data_is_one_error_line_with_exit_2(tmp_path, ffnet, name, data, message):
+@pytest.mark.parametrize("name,config,data,message", BAD, ids=[b[0] for b in BAD])
+def test_bad_config_or_data_is_one_error_line_with_exit_2(tmp_path, ffnet, name, config, data, message):
     (tmp_path / "d.csv").write_text(data)
-    (tmp_path / "c.yaml").write_text("data: {train: d.csv}\nmodel: {output: sigmoid}\n")
+    (tmp_path / "c.yaml").write_text(config)
     result = ffnet("train", "c.yaml", "--quiet")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
     assert message in result.stderr
+    assert not (tmp_path / "runs").exists()
 
 
 def test_debug_shows_the_traceback(tmp_path, ffnet):

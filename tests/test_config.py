@@ -260,7 +260,7 @@ def test_missing_file_is_named(tmp_path):
     path = str(tmp_path / "nope.yaml")
     with pytest.raises(ConfigError) as info:
         load_config(path)
-    assert (info.value.file, info.value.message) == (path, "config file not found")
+    assert (info.value.file, info.value.message) == (path, "no such file")
 
 
 def test_directory_as_config_is_refused(tmp_path):

@@ -1,6 +1,5 @@
 """The math of the lecture: activations, output units, losses, backprop and its gradient check."""
 
-import itertools
 
 import numpy as np
 import pytest
