@@ -59,6 +59,10 @@ def read_frame(path: str, stdin: TextIO | None = None) -> Frame:
         source, text = path, _decode(_read_bytes(path), path)
     if not text.strip():
         raise DataError("file is empty", file=source)
+    nul = text.find("\0")
+    if nul >= 0:  # checked here: Python's csv module refuses NUL before 3.11 and accepts it after
+        raise DataError("does not look like a CSV text file (it has a NUL byte)", file=source,
+                        where=f"line {text.count(chr(10), 0, nul) + 1}")
     return _parse_numeric_csv(text, source) or _parse_any_csv(text, source)
 
 

@@ -174,7 +174,7 @@ DATA_CASES = [
          "d.csv: column 3 (y): only one class ('1') in target column 'y'; a classifier needs two or more"),
     Case("binary garbage", {"d.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xd8"}, TRAIN, 2,
          "d.csv: line 1: does not look like a UTF-8 CSV file (byte 0x89 cannot be decoded)"),
-    Case("nul bytes", {"d.csv": "x1,x2,y\n0,\x00,1\n"}, TRAIN, 2, "d.csv: line 2, column 2 (x2): not a number: '\\x00'"),
+    Case("nul bytes", {"d.csv": "x1,x2,y\n0,\x00,1\n"}, TRAIN, 2, "d.csv: line 2: does not look like a CSV text file (it has a NUL byte)"),
     Case("duplicate column name", {"d.csv": "x1,x1,y\n0,0,0\n1,1,1\n"}, TRAIN, 2,
          "d.csv: line 1, column 2: duplicate column name 'x1' in the header"),
     Case("truncated npz", {"c.yaml": config().replace("d.csv", "d.npz"), "d.npz": GOOD_NPZ[:len(GOOD_NPZ) // 2]},
