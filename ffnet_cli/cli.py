@@ -187,7 +187,7 @@ def train(
         if moved:
             print(f"the earlier run in {folder} was moved to {moved}", file=sys.stderr, flush=True)
         save_model(result.model, os.path.join(folder, "model.json"))
-        save_metrics(metrics, os.path.join(folder, "metrics.json"))
+        written = save_metrics(metrics, os.path.join(folder, "metrics.json"))
     finally:
         signal.signal(signal.SIGINT, previous)
     if console is not None:
@@ -197,8 +197,7 @@ def train(
         console.print(f"wrote {os.path.join(folder, 'model.json')} and metrics.json"
                       + (" (interrupted run: the model as of the last whole batch)" if result.interrupted else ""))
     if json_:
-        from .modelfile import METRICS_FORMAT, METRICS_VERSION
-        _print_json({"format": METRICS_FORMAT, "version": METRICS_VERSION, **metrics})
+        _print_json(written)
     if result.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
 
@@ -397,12 +396,10 @@ def main(argv=None) -> None:
         _error(f"internal error ({type(exc).__name__}: {exc}); please report it with the output of "
                "the same command run with --debug")
         code = 1
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
+    if _stdout_is_broken():
+        # The reader went away (`... | head`): stop quietly, and point stdout at devnull so that
+        # Python's own flush at exit does not complain.
         code = 0
-    if code == 0 and _stdout_is_broken():
-        # Point stdout at devnull so Python's own flush at exit does not complain.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     # Everything is saved: a late Ctrl-C must not kill the exiting interpreter (Python restores the
     # default SIGINT action while it shuts down, which would turn exit 130 into death by signal).

@@ -166,9 +166,12 @@ def finite_or_null(obj):
     return obj
 
 
-def save_metrics(metrics: dict, path: str) -> None:
-    """Write metrics.json atomically; a metric that is NaN or infinite (r2 of a constant target) is null."""
-    atomic_write(path, dumps(finite_or_null({"format": METRICS_FORMAT, "version": METRICS_VERSION, **metrics})))
+def save_metrics(metrics: dict, path: str) -> dict:
+    """Write metrics.json atomically and return its object; a metric that is NaN or infinite
+    (r2 of a constant target) is null."""
+    doc = finite_or_null({"format": METRICS_FORMAT, "version": METRICS_VERSION, **metrics})
+    atomic_write(path, dumps(doc))
+    return doc
 
 
 def _reject_constant(name):

@@ -107,6 +107,9 @@ def final_metrics(model: Model, data: Dataset) -> dict:
     return final
 
 
+HINT = "try a smaller train.learning_rate or data.standardize: true"  # the usual causes of divergence
+
+
 def _finite(params) -> bool:
     return all(np.isfinite(W).all() and np.isfinite(b).all() for W, b in params)
 
@@ -152,15 +155,13 @@ def train(cfg: Config, *, init: Model | None = None, on_epoch=None, should_stop=
                 Tm = np.take(T, rows, axis=0, out=Tb[:m], mode="clip")
                 loss, objective, A = step(Xm, Tm)  # updates model.params in place
                 if not math.isfinite(objective):
-                    result.diverged = (f"the objective became {objective} at epoch {epoch}, batch {start // batch + 1}; "
-                                       "try a smaller train.learning_rate or data.standardize: true")
+                    result.diverged = f"the objective became {objective} at epoch {epoch}, batch {start // batch + 1}; {HINT}"
                     break
                 loss_sum += loss * m
                 objective_sum += objective * m
                 score += ((A - Tm) ** 2).sum(axis=0) if regression else correct_count(cfg.model.output, A, Tm)
             if result.diverged is None and not result.interrupted and not _finite(model.params):
-                result.diverged = (f"the weights became NaN or infinite at epoch {epoch}; "
-                                   "try a smaller train.learning_rate or data.standardize: true")
+                result.diverged = f"the weights became NaN or infinite at epoch {epoch}; {HINT}"
             if result.diverged is not None:
                 for (W, b), (W_ok, b_ok) in zip(model.params, last_finite):  # never hand back NaN weights
                     np.copyto(W, W_ok)
