@@ -223,24 +223,22 @@ def model_features(frame: Frame, features: Sequence[str], targets: Sequence[str]
 
 def require_columns(frame: Frame, names: Sequence[str], kind: str) -> None:
     """Refuse a file without the named columns, listing what it has."""
-    missing = [name for name in names if name not in frame.columns]
-    if missing:
-        raise DataError(f"no {kind} column {', '.join(map(repr, missing))}; the file has: "
-                        f"{_listing(frame.columns, SHOWN)}", file=frame.source,
-                        where="line 1" if frame.unit == "line" else None)
+    _indices(frame, names, f"{kind} column")
 
 
 def _as_names(names: str | Sequence[str]) -> tuple[str, ...]:
     return (names,) if isinstance(names, str) else tuple(names)
 
 
-def _indices(frame: Frame, names: Sequence[str]) -> list[int]:
+def _indices(frame: Frame, names: Sequence[str], kind: str = "column") -> list[int]:
+    """Positions of the named columns; a missing one is refused at the header, listing what the file has."""
     missing = [name for name in names if name not in frame.columns]
     if missing:
         close = difflib.get_close_matches(missing[0], frame.columns, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise DataError(f"no column {', '.join(map(repr, missing))}{hint}; the file has: "
-                        f"{_listing(frame.columns, SHOWN)}", file=frame.source)
+        raise DataError(f"no {kind} {', '.join(map(repr, missing))}{hint}; the file has: "
+                        f"{_listing(frame.columns, SHOWN)}", file=frame.source,
+                        where="line 1" if frame.unit == "line" else None)
     return [frame.columns.index(name) for name in names]
 
 

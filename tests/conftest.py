@@ -10,12 +10,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 DATASETS = ROOT / "datasets"
+FFNET = [sys.executable, "-m", "ffnet_cli"]  # the CLI as a subprocess, in the interpreter running the tests
 
 
 def run_ffnet(*args, cwd=None, input=None, timeout=120):
     """Run `python -m ffnet_cli ARGS`; returns the CompletedProcess with text stdout and stderr."""
     env = dict(os.environ, COLUMNS="200")
-    return subprocess.run([sys.executable, "-m", "ffnet_cli", *map(str, args)], cwd=cwd, input=input,
+    return subprocess.run([*FFNET, *map(str, args)], cwd=cwd, input=input,
                           capture_output=True, text=True, timeout=timeout, env=env)
 
 

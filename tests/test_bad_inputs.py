@@ -10,11 +10,12 @@ import json
 import os
 import pty
 import subprocess
-import sys
 from typing import NamedTuple
 
 import numpy as np
 import pytest
+
+from conftest import FFNET
 
 XOR = "x1,x2,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n"
 CONFIG = "data: {train: d.csv}\nmodel: {output: sigmoid, hidden: [{units: 2}]}\ntrain: {epochs: 2}\n"
@@ -167,9 +168,9 @@ DATA_CASES = [
     Case("nan and inf cells", {"d.csv": "x1,x2,y\n0,0,0\n0,nan,1\ninf,1,0\n"}, TRAIN, 2,
          "d.csv: line 3, column 2 (x2): 2 cells are NaN or infinite; the first is 'nan'"),
     Case("missing target column", {"c.yaml": config().replace("d.csv}", "d.csv, target: label}")}, TRAIN, 2,
-         "d.csv: no column 'label'; the file has: x1, x2, y"),
+         "d.csv: line 1: no column 'label'; the file has: x1, x2, y"),
     Case("missing feature column", {"c.yaml": config().replace("d.csv}", "d.csv, features: [x1, x3]}")}, TRAIN, 2,
-         "d.csv: no column 'x3'; the file has: x1, x2, y"),
+         "d.csv: line 1: no column 'x3'; the file has: x1, x2, y"),
     Case("a single class", {"d.csv": "x1,x2,y\n0,0,1\n0,1,1\n"}, TRAIN, 2,
          "d.csv: column 3 (y): only one class ('1') in target column 'y'; a classifier needs two or more"),
     Case("binary garbage", {"d.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xd8"}, TRAIN, 2,
@@ -298,7 +299,7 @@ def snapshot(folder):
 def run_cli(folder, argv, stdin=None):
     """`python -m ffnet_cli ARGV` in folder; stdin: text, "tty" for a terminal, or None (no input)."""
     env = dict(os.environ, COLUMNS="200")
-    command = [sys.executable, "-m", "ffnet_cli", *argv]
+    command = [*FFNET, *argv]
     if stdin == "tty":
         main, child = pty.openpty()
         try:

@@ -5,11 +5,11 @@ import os
 import select
 import signal
 import subprocess
-import sys
 import time
 
 import numpy as np
 
+from conftest import FFNET
 from ffnet_cli.modelfile import load_model
 
 LONG_RUN = """\
@@ -30,7 +30,7 @@ def write_big_csv(path, n=20_000):
 
 
 def ffnet(*args):
-    return [sys.executable, "-m", "ffnet_cli", *args]
+    return [*FFNET, *args]
 
 
 def test_ctrl_c_twice_saves_a_loadable_model_that_init_continues(tmp_path):
