@@ -17,30 +17,6 @@ class FfnetError(Exception):
         return f"{place}: {self.message}" if place else self.message
 
 
-def read_file(path: str, error: type[FfnetError], kind: str, limit: int | None = None, size: int = -1) -> bytes:
-    """The bytes of a file, or of its first `size` bytes; every failure is an `error` naming the file.
-
-    `kind` names what the file should be ("config", "data", "model"); a file larger than `limit`
-    bytes is refused after reading at most limit + 1 of them (a pipe or device has no size).
-    """
-    try:
-        with open(path, "rb") as f:
-            data = f.read(size if limit is None else limit + 1)
-    except FileNotFoundError:
-        raise error("no such file", file=path) from None
-    except IsADirectoryError:
-        raise error(f"is a directory, not a {kind} file", file=path) from None
-    except PermissionError:
-        raise error("permission denied", file=path) from None
-    except OSError as e:
-        raise error(f"cannot read the file ({e.strerror or e})", file=path) from None
-    except ValueError:  # a NUL byte in the name
-        raise error("invalid file name", file=repr(path)) from None
-    if limit is not None and len(data) > limit:
-        raise error(f"{kind} file is larger than {limit // 2**20} MiB", file=path)
-    return data
-
-
 class ConfigError(FfnetError):
     """A config file or `--set` override is invalid; `where` is the dotted key path."""
 

@@ -5,7 +5,7 @@ The one implementation behind both `ffnet gradcheck` and the tests.
 
 import numpy as np
 
-from .losses import LOSSES
+from .losses import mean_loss
 from .network import forward, objective_and_grads, penalty
 
 
@@ -14,7 +14,7 @@ def _objective(params, activations, loss, X, T, l2, l1):
     Zs = []
     As, Z = forward(params, activations, X, Zs)
     relu_signs = [Zi > 0 for Zi, act in zip(Zs, activations) if act == "relu"]
-    return LOSSES[loss](Z, As[-1], T) + penalty(params, l2, l1), relu_signs
+    return float(mean_loss(loss, Z, As[-1], T)) + float(sum(penalty(W, l2, l1) for W, _ in params)), relu_signs
 
 
 def gradcheck(params, activations, loss, X, T, l2=0.0, l1=0.0, eps=1e-6, rtol=1e-5, atol=1e-8) -> dict:
@@ -67,3 +67,21 @@ def _compare(name, analytic, numeric, kink, rtol, atol) -> dict:
         "kinks": int(kink.sum()),
         "passed": bool(ok.all()),
     }
+
+
+def gradcheck_config(cfg, model=None, samples=10, eps=1e-6, rtol=1e-5, atol=1e-8) -> dict:
+    """gradcheck() of a config's network (or of a saved model's weights) on the first `samples`
+    rows of its training data, in float64, with the config's penalties."""
+    from dataclasses import replace
+
+    from .dataset import load_dataset
+    from .train import new_model
+
+    # All training rows in file order, float64, no test file needed.
+    cfg = replace(cfg, data=replace(cfg.data, validation_split=0.0, test=None), train=replace(cfg.train, dtype="float64"))
+    rng = np.random.default_rng(cfg.seed)
+    data = load_dataset(cfg, rng, model)
+    net = new_model(cfg, data, rng, model)
+    split = data.splits["train"]
+    X, T = net.scale(split.X[:samples]), split.T[:samples]
+    return gradcheck(net.params, net.activations, net.loss, X, T, cfg.train.l2, cfg.train.l1, eps, rtol, atol)

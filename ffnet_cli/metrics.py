@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .losses import LOSSES
+from .losses import mean_loss
 
 
 def _classification(y_true, y_pred, k):
@@ -36,27 +36,27 @@ def r2_from_sums(sse, sst):
     return float(np.mean(1 - sse / sst))
 
 
-def correct_count(output, A, T):
-    """How many predictions are right: samples for softmax/binary, labels for multi-label."""
-    if output == "softmax":
-        return int(np.sum(A.argmax(axis=1) == T.argmax(axis=1)))
-    return int(np.sum((A > 0.5) == (T > 0.5)))
+def correct_count(task, A, T):
+    """How many predictions are right: samples for multiclass and binary, labels for multi-label."""
+    if task == "multiclass":
+        return (A.argmax(axis=1) == T.argmax(axis=1)).sum()
+    return ((A > 0.5) == (T > 0.5)).sum()
 
 
-def evaluate(output, loss, classes, targets, Z, A, T) -> dict:
-    """The `eval` metrics of output layer values Z, A against targets T, all (n, k)."""
+def evaluate(task, loss, classes, targets, Z, A, T) -> dict:
+    """The `eval` metrics of output layer values Z, A against targets T, all (n, k); task as model.TASKS."""
     Z, A, T = (np.asarray(M, dtype=np.float64) for M in (Z, A, T))
-    metrics = {"n": len(T), "loss": LOSSES[loss](Z, A, T)}
-    if output == "linear":
+    metrics = {"n": len(T), "loss": float(mean_loss(loss, Z, A, T))}
+    if task == "regression":
         mse = float(np.mean((A - T) ** 2))
         metrics.update(mse=mse, rmse=float(np.sqrt(mse)), mae=float(np.mean(np.abs(A - T))), r2=r2_score(T, A))
-    elif output == "softmax":
+    elif task == "multiclass":
         metrics.update(_classification(T.argmax(axis=1), A.argmax(axis=1), len(classes)), classes=list(classes))
-    elif classes is not None:  # one sigmoid unit over a two-class column
+    elif task == "binary":  # one sigmoid unit over a two-class column
         metrics.update(_classification((T[:, 0] > 0.5).astype(int), (A[:, 0] > 0.5).astype(int), 2), classes=list(classes))
     else:  # multi-label: each target column is its own 0/1 problem; macro over the columns' positive class
         per_label = [_classification((T[:, j] > 0.5).astype(int), (A[:, j] > 0.5).astype(int), 2) for j in range(T.shape[1])]
-        metrics["accuracy"] = correct_count(output, A, T) / T.size
+        metrics["accuracy"] = float(correct_count(task, A, T)) / T.size
         for key in ("precision", "recall", "f1"):
             metrics[key] = float(np.mean([_positive(m["confusion"], key) for m in per_label]))
         metrics.update(confusion=[m["confusion"] for m in per_label], classes=list(targets))

@@ -1,77 +1,18 @@
-"""The saved model and metrics files: the Model record, JSON (de)serialisation, atomic writes."""
+"""The model and metrics files: model.json to and from a Model, checked on load; metrics.json."""
 
 import json
-import os
-import tempfile
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from .activations import ACTIVATIONS, OUTPUTS
-from .errors import DivergedError, ModelFileError, OutputError, read_file
+from .activations import HIDDEN, OUTPUTS
+from .errors import DivergedError, ModelFileError
+from .fileio import atomic_write, dumps, read_file
 from .losses import DEFAULT_LOSS, VALID_LOSSES
-from .network import forward
+from .model import Model
 
 MODEL_FORMAT, MODEL_VERSION = "ffnet-model", 1
 METRICS_FORMAT, METRICS_VERSION = "ffnet-metrics", 1
 MAX_MODEL_BYTES = 512 * 2**20
-CHUNK = 4096  # rows per forward pass when applying a model
-
-
-@dataclass
-class Model:
-    """A trained network with everything needed to apply it to raw feature columns."""
-
-    features: tuple[str, ...]
-    targets: tuple[str, ...]
-    output: str
-    loss: str
-    classes: tuple[str, ...] | None
-    standardize: tuple[np.ndarray, np.ndarray] | None  # (mean, std) per feature
-    activations: tuple[str, ...]  # one per layer; the last is the output unit
-    params: list  # [(W, b)] per layer
-    dtype: str = "float64"
-    config: dict | None = field(default=None, compare=False)
-
-    def scale(self, X):
-        """Features as the network sees them: standardised with the training statistics."""
-        X = np.asarray(X, dtype=self.dtype)
-        if self.standardize is None:
-            return X
-        mean, std = self.standardize
-        return (X - mean) / std
-
-    def outputs(self, X):
-        """(Z, A) of the output layer, each (n, k), for raw features X (n, d).
-
-        Computed CHUNK rows at a time, so the hidden layers of a large file never all exist at once.
-        """
-        Zs, As = [], []
-        for start in range(0, max(len(X), 1), CHUNK):
-            hidden, Z = forward(self.params, self.activations, self.scale(X[start:start + CHUNK]))
-            Zs.append(Z)
-            As.append(hidden[-1])
-        return np.concatenate(Zs), np.concatenate(As)
-
-
-def predicted_labels(model: Model, A):
-    """Predictions per target column, (n, len(targets)): class labels, 0/1, or values."""
-    if model.output == "softmax":
-        return np.asarray(model.classes, dtype=object)[A.argmax(axis=1)][:, None]
-    if model.output == "sigmoid" and model.classes is not None:
-        return np.asarray(model.classes, dtype=object)[(A[:, 0] > 0.5).astype(int)][:, None]
-    if model.output == "sigmoid":
-        return (A > 0.5).astype(int)
-    return A
-
-
-def probability_columns(model: Model, A):
-    """(names, P): one probability column per class (per target column for multi-label)."""
-    if model.output == "softmax":
-        return list(model.classes), A
-    if model.output == "sigmoid" and model.classes is not None:
-        return list(model.classes), np.column_stack([1 - A[:, 0], A[:, 0]])
-    return list(model.targets), A
 
 
 def model_to_dict(model: Model) -> dict:
@@ -97,54 +38,6 @@ def model_to_dict(model: Model) -> dict:
     if model.config is not None:
         doc["config"] = model.config
     return doc
-
-
-def dumps(obj) -> str:
-    """JSON text for a file users rely on: no NaN or Infinity, ever."""
-    return json.dumps(obj, indent=1, allow_nan=False) + "\n"
-
-
-def atomic_write(path: str, text: str) -> None:
-    """Write text to path so that a reader sees the old file or the new one, never half of one.
-
-    The text goes to a temporary file in the same folder, is flushed to disk, then
-    replaces path in one rename.
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    except OSError as exc:
-        raise OutputError(f"cannot write here: {exc.strerror}", file=path) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise OutputError(f"cannot write: {exc.strerror}; the previous file, if any, is unchanged",
-                              file=path) from None
-        raise
-    _fsync_folder(folder)
-
-
-def _fsync_folder(folder: str) -> None:
-    """Make the rename itself durable (POSIX); best effort, as some systems cannot open a folder."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def save_model(model: Model, path: str) -> None:
@@ -277,9 +170,9 @@ def model_from_dict(doc, path: str = "<model>") -> Model:
         if not isinstance(layer, dict):
             fail(where, "expected an object with activation, weights and bias")
         act = get(layer, "activation", where, str)
-        allowed = OUTPUTS if i == len(layers) - 1 else ACTIVATIONS
+        allowed = OUTPUTS if i == len(layers) - 1 else HIDDEN
         if act not in allowed or (i == len(layers) - 1 and act != output):
-            expected = f"the output '{output}'" if i == len(layers) - 1 else ", ".join(ACTIVATIONS)
+            expected = f"the output '{output}'" if i == len(layers) - 1 else ", ".join(HIDDEN)
             fail(f"{where}.activation", f"got '{act}', expected {expected}")
         W = array(get(layer, "weights", where, list), f"{where}.weights", 2)
         b = array(get(layer, "bias", where, list), f"{where}.bias", 1)

@@ -1,4 +1,9 @@
-"""Minibatch training of a config's network: data preparation, the SGD loop, final metrics."""
+"""Minibatch training of a config's network: the setup, the epoch loop, and the final metrics.
+
+One engine: every minibatch runs the workspace's forward and backward pass (workspace.py), an
+optional gradient clip, and the optimizer's update rule (optimizers.py), at the learning rate
+that the schedule sets for the epoch (schedules.py).
+"""
 
 import math
 import time
@@ -6,58 +11,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import data as D
+from .backend import to_numpy
+from .checkpoint import Snapshot
 from .config import Config, check_parameter_count
+from .dataset import Dataset, gather, load_dataset
 from .errors import ConfigError
 from .metrics import correct_count, evaluate, r2_from_sums
-from .modelfile import Model
-from .network import TRAIN_STEPS, init_params
+from .model import Model, task_kind
+from .network import init_params
+from .optimizers import clip_by_norm, make_optimizer
+from .schedules import Improvement, Schedule
+from .workspace import Workspace
 
-
-@dataclass
-class Split:
-    """One data split: raw features X (n, d) and encoded targets T (n, k), float64 (train() casts X to its dtype)."""
-
-    X: np.ndarray
-    T: np.ndarray
-
-
-@dataclass
-class Dataset:
-    features: tuple[str, ...]
-    targets: tuple[str, ...]
-    classes: tuple[str, ...] | None
-    standardize: tuple[np.ndarray, np.ndarray] | None
-    splits: dict[str, Split]  # "train", and "validation" / "test" when they exist
-
-
-def load_dataset(cfg: Config, rng, init: Model | None = None, stdin=None) -> Dataset:
-    """Read the config's data, encode targets, hold out the validation split, and fit standardisation.
-
-    With `init`, the classes and standardisation statistics are that model's.
-    """
-    frame = D.read_frame(cfg.data.train, stdin)
-    features, targets = D.resolve_columns(frame, cfg.data.target, cfg.data.features)
-    if init is not None and (features, targets) != (init.features, init.targets):
-        raise ConfigError(
-            f"the data's features {list(features)} and targets {list(targets)} differ from the --init model's "
-            f"{list(init.features)} and {list(init.targets)}", file=cfg.path, where="data")
-    X = D.feature_matrix(frame, features)
-    T, classes = D.encode_targets(frame, targets, cfg.model.output, init.classes if init else None)
-    train_idx, val_idx = D.split_indices(len(X), cfg.data.validation_split, rng)
-    splits = {"train": Split(X, T)}  # all rows in file order: no copy
-    if len(val_idx):
-        splits = {"train": Split(X[train_idx], T[train_idx]), "validation": Split(X[val_idx], T[val_idx])}
-    if cfg.data.test is not None:
-        test = D.read_frame(cfg.data.test, stdin)
-        T_test, _ = D.encode_targets(test, targets, cfg.model.output, classes)
-        splits["test"] = Split(D.feature_matrix(test, features), T_test)
-    standardize = None
-    if init is not None:
-        standardize = init.standardize
-    elif cfg.data.standardize:
-        standardize = D.standardize_stats(splits["train"].X)
-    return Dataset(features, targets, classes, standardize, splits)
+def divergence_hint(cfg: Config) -> str:
+    """The usual causes of divergence, as far as the config leaves them open."""
+    if not cfg.data.standardize:
+        return "try a smaller train.learning_rate or data.standardize: true"
+    return "try a smaller train.learning_rate" + ("" if cfg.train.clip_norm else " or a train.clip_norm")
 
 
 @dataclass
@@ -67,11 +37,25 @@ class TrainResult:
     final: dict = field(default_factory=dict)
     seconds: float = 0.0
     diverged: str | None = None  # what went wrong, when loss or weights became NaN/inf
-    interrupted: bool = False
+    stop_reason: str = "completed"  # completed | early_stopping | interrupted
+    best_epoch: int | None = None  # with early stopping
+    steps: int = 0  # minibatch steps taken in this call
+    snapshot: Snapshot | None = None  # the state at the end of the last whole epoch, for --resume
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stop_reason == "interrupted"
 
     def metrics(self) -> dict:
         """The metrics.json object (without format and version)."""
-        return {"epochs": self.history, "final": self.final, "seconds": self.seconds}
+        out = {"epochs": self.history, "final": self.final, "seconds": self.seconds}
+        if self.best_epoch is not None:
+            out["best_epoch"] = self.best_epoch
+        out["stopped_epoch"] = self.history[-1]["epoch"] if self.history else 0
+        out["stop_reason"] = self.stop_reason
+        if self.interrupted:
+            out["interrupted"] = True
+        return out
 
 
 def new_model(cfg: Config, data: Dataset, rng, init: Model | None = None) -> Model:
@@ -90,7 +74,8 @@ def new_model(cfg: Config, data: Dataset, rng, init: Model | None = None) -> Mod
         params = [(W.astype(dtype), b.astype(dtype)) for W, b in init.params]
     else:
         check_parameter_count(sizes, cfg.path)  # before allocating: the data fixed the input and output sizes
-        params = init_params(sizes, activations, rng, dtype)
+        inits = [layer.init for layer in cfg.model.hidden] + [cfg.model.init]
+        params = init_params(sizes, activations, rng, dtype, inits)
     standardize = None
     if data.standardize is not None:
         standardize = tuple(np.asarray(s, dtype=dtype) for s in data.standardize)
@@ -103,89 +88,158 @@ def final_metrics(model: Model, data: Dataset) -> dict:
     final = {}
     for name, split in data.splits.items():
         Z, A = model.outputs(split.X)
-        final[name] = evaluate(model.output, model.loss, model.classes, model.targets, Z, A, split.T)
+        final[name] = evaluate(model.task, model.loss, model.classes, model.targets, Z, A, split.T)
     return final
 
 
-HINT = "try a smaller train.learning_rate or data.standardize: true"  # the usual causes of divergence
+def sample_weights(cfg: Config, data: Dataset):
+    """(n,) the weight of each training sample's class (train.class_weight), or None."""
+    setting = cfg.train.class_weight
+    if setting is None:
+        return None
+    task = task_kind(cfg.model.output, data.classes)
+    if task not in ("multiclass", "binary"):
+        raise ConfigError(f"class weights need a classifier with one target column, not a {task} model",
+                          file=cfg.path, where="train.class_weight")
+    T = data.splits["train"].T
+    codes = T.argmax(axis=1) if task == "multiclass" else (T[:, 0] > 0.5).astype(int)
+    counts = np.bincount(codes, minlength=len(data.classes))
+    if setting == "balanced":  # n / (C * n_c), scikit-learn's rule
+        per_class = len(codes) / (len(data.classes) * np.maximum(counts, 1))
+    else:
+        unknown = [label for label in setting if label not in data.classes]
+        if unknown:
+            raise ConfigError(f"no class {unknown[0]!r}; the classes are {', '.join(data.classes)}",
+                              file=cfg.path, where=f"train.class_weight.{unknown[0]}")
+        per_class = np.array([setting.get(label, 1.0) for label in data.classes])
+    return per_class[codes]
 
 
-def _finite(params) -> bool:
-    return all(np.isfinite(W).all() and np.isfinite(b).all() for W, b in params)
+def _check_monitors(cfg: Config, task: str) -> None:
+    """An early-stopping or plateau monitor must be a key that this task's epoch records have."""
+    wrong = "r2" if task != "regression" else "accuracy"
+    for where, settings in (("train.early_stopping", cfg.train.early_stopping), ("train.schedule", cfg.train.schedule)):
+        monitor = getattr(settings, "monitor", None) or (settings or {}).get("monitor")
+        if monitor and monitor.removeprefix("val_") == wrong:
+            raise ConfigError(f"a {task} model's epochs have no {monitor!r}; monitor "
+                              f"{monitor.replace(wrong, 'r2' if wrong == 'accuracy' else 'accuracy')!r} or a loss",
+                              file=cfg.path, where=f"{where}.monitor")
 
 
-def train(cfg: Config, *, init: Model | None = None, on_epoch=None, should_stop=None, stdin=None) -> TrainResult:
-    """Train the config's network by minibatch SGD.
+def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = None, on_start=None, on_epoch=None,
+          on_batch=None, should_stop=None, stdin=None, xp=np) -> TrainResult:
+    """Train the config's network; the state of a run to continue comes as `resume`.
 
-    on_epoch(record) is called after each epoch with its metrics.json entry;
-    should_stop() is asked at every batch boundary (Ctrl-C), and ends training cleanly.
+    on_start(data, model) is called once the data is read and the network built; on_epoch(record)
+    after each epoch with its metrics.json entry; on_batch(epoch, done, total, loss) now and then
+    within an epoch (at most every 0.1 s); should_stop() is asked at every batch boundary
+    (Ctrl-C), and ends training cleanly at the last whole batch.
     """
     rng = np.random.default_rng(cfg.seed)
     data = load_dataset(cfg, rng, init, stdin)
     model = new_model(cfg, data, rng, init)
-    tc, dtype = cfg.train, cfg.train.dtype
+    task, tc, dtype = model.task, cfg.train, cfg.train.dtype
+    _check_monitors(cfg, task)
+    weights = sample_weights(cfg, data)
     for split in data.splits.values():  # the model casts its input to dtype anyway; keep one copy, not two
         split.X = split.X.astype(dtype, copy=False)
-    X = model.scale(data.splits["train"].X)  # (n, d) in the training dtype
-    T = data.splits["train"].T.astype(dtype)  # (n, k)
+    X = xp.asarray(model.scale(data.splits["train"].X))  # (n, d) in the training dtype, on the device
+    T = xp.asarray(data.splits["train"].T.astype(dtype))  # (n, k)
+    W_samples = None if weights is None else xp.asarray(weights.astype(dtype))
     n, batch = len(X), min(tc.batch_size, len(X))
-    val = data.splits.get("validation")
-    step = TRAIN_STEPS[tc.optimizer](model.params, model.activations, cfg.loss, batch, tc.learning_rate, tc.l2, tc.l1)
-    Xb, Tb = np.empty((batch, X.shape[1]), dtype), np.empty((batch, T.shape[1]), dtype)  # the minibatch
-    regression = cfg.model.output == "linear"
-    sst = ((T - T.mean(axis=0)) ** 2).sum(axis=0) if regression else None
+    ws = Workspace(model.params, model.activations, cfg.loss, batch, tc.l2, tc.l1,
+                   [layer.dropout for layer in cfg.model.hidden], xp)
+    optimizer = make_optimizer(ws.theta, tc.optimizer)
+    schedule = Schedule(tc.learning_rate, tc.epochs, tc.schedule, tc.warmup_epochs)
+    stopping = tc.early_stopping and Improvement(tc.early_stopping.monitor, tc.early_stopping.min_delta)
     result = TrainResult(model)
-    started = time.perf_counter()
-    last_finite = [(W.copy(), b.copy()) for W, b in model.params]
+    snapshot = Snapshot.take(0, ws.theta, optimizer, rng, schedule, stopping)
+    if resume is not None:
+        snapshot = resume.restore(ws.theta, optimizer, rng, schedule, stopping)
+        result.history = list(resume.history)
+        result.best_epoch = stopping.best_epoch if stopping else None
+    model.params = ws.params if xp is np else [(to_numpy(W), to_numpy(b)) for W, b in ws.params]
+    if on_start is not None:
+        on_start(data, model)
+    fold = optimizer.folds_learning_rate and tc.clip_norm is None  # plain SGD: lr folded into the gradient
+    Xb, Tb = xp.empty((batch, X.shape[1]), dtype), xp.empty((batch, T.shape[1]), dtype)  # the minibatch
+    Wb = None if W_samples is None else xp.empty(batch, dtype)
+    sst = ((T - T.mean(axis=0)) ** 2).sum(axis=0) if task == "regression" else None
+    val = data.splits.get("validation")
+    started, last_report = time.perf_counter(), 0.0
+    first_epoch = snapshot.epoch + 1 if not (resume and resume.stop_reason == "early_stopping") else tc.epochs + 1
 
     with np.errstate(all="ignore"):  # NaN/inf is detected below, not warned about
-        for epoch in range(1, tc.epochs + 1):
+        for epoch in range(first_epoch, tc.epochs + 1):
             t0 = time.perf_counter()
+            lr = schedule.rate(epoch)
             perm = rng.permutation(n)  # one shuffle per epoch
+            perm_d = xp.asarray(perm)
             loss_sum = objective_sum = 0.0
-            score = np.zeros(T.shape[1]) if regression else 0  # per-column SSE, or correct predictions
+            score = xp.zeros(T.shape[1]) if task == "regression" else 0  # per-column SSE, or correct predictions
             for start in range(0, n, batch):
                 if should_stop is not None and should_stop():
-                    result.interrupted = True
+                    result.stop_reason = "interrupted"
                     break
-                rows = perm[start:start + batch]
-                m = len(rows)
-                # Gather the minibatch into its preallocated contiguous buffers (mode="clip": no index buffering).
-                Xm = np.take(X, rows, axis=0, out=Xb[:m], mode="clip")
-                Tm = np.take(T, rows, axis=0, out=Tb[:m], mode="clip")
-                loss, objective, A = step(Xm, Tm)  # updates model.params in place
-                if not math.isfinite(objective):
-                    result.diverged = f"the objective became {objective} at epoch {epoch}, batch {start // batch + 1}; {HINT}"
-                    break
+                rows, m = perm_d[start:start + batch], min(batch, n - start)
+                Xm, Tm = gather(X, rows, Xb[:m]), gather(T, rows, Tb[:m])
+                Wm = None if Wb is None else gather(W_samples, rows, Wb[:m])
+                loss, objective, A = ws(Xm, Tm, Wm, lr if fold else 1.0, rng)
+                if tc.clip_norm is not None:
+                    clip_by_norm(ws.grad, tc.clip_norm)
+                optimizer.step(ws.theta, ws.grad, 1.0 if fold else lr)
+                result.steps += 1
                 loss_sum += loss * m
                 objective_sum += objective * m
-                score += ((A - Tm) ** 2).sum(axis=0) if regression else correct_count(cfg.model.output, A, Tm)
-            if result.diverged is None and not result.interrupted and not _finite(model.params):
-                result.diverged = f"the weights became NaN or infinite at epoch {epoch}; {HINT}"
+                score += ((A - Tm) ** 2).sum(axis=0) if task == "regression" else correct_count(task, A, Tm)
+                if xp is np and not math.isfinite(objective):
+                    result.diverged = f"the objective became {objective} at epoch {epoch}, batch {start // batch + 1}; {divergence_hint(cfg)}"
+                    break
+                if on_batch is not None and time.perf_counter() - last_report > 0.1:
+                    last_report = time.perf_counter()
+                    on_batch(epoch, start + m, n, float(loss_sum) / (start + m))
+            if result.diverged is None and not result.interrupted and not bool(xp.isfinite(ws.theta).all()):
+                result.diverged = f"the weights became NaN or infinite at epoch {epoch}; {divergence_hint(cfg)}"
             if result.diverged is not None:
-                for (W, b), (W_ok, b_ok) in zip(model.params, last_finite):  # never hand back NaN weights
-                    np.copyto(W, W_ok)
-                    np.copyto(b, b_ok)
+                snapshot.restore_weights(ws.theta)  # never hand back NaN weights
                 break
             if result.interrupted:
                 break
-            for (W, b), (W_ok, b_ok) in zip(model.params, last_finite):
-                np.copyto(W_ok, W)
-                np.copyto(b_ok, b)
-            record = {"epoch": epoch, "loss": loss_sum / n, "objective": objective_sum / n,
-                      "seconds": time.perf_counter() - t0}
-            if regression:
-                record["r2"] = r2_from_sums(score, sst)
+            record = {"epoch": epoch, "loss": float(loss_sum) / n, "objective": float(objective_sum) / n,
+                      "learning_rate": lr}
+            if task == "regression":
+                record["r2"] = r2_from_sums(to_numpy(score), to_numpy(sst))
             else:
-                record["accuracy"] = score / (n if cfg.model.output == "softmax" or data.classes else T.size)
+                record["accuracy"] = float(score) / (T.size if task == "multilabel" else n)
+            if xp is not np:
+                model.params = [(to_numpy(W), to_numpy(b)) for W, b in ws.params]
             if val is not None:
                 Z, A = model.outputs(val.X)
-                scored = evaluate(model.output, model.loss, model.classes, model.targets, Z, A, val.T)
+                scored = evaluate(task, model.loss, model.classes, model.targets, Z, A, val.T)
                 record["val_loss"] = scored["loss"]
-                record["val_r2" if regression else "val_accuracy"] = scored["r2" if regression else "accuracy"]
+                record["val_r2" if task == "regression" else "val_accuracy"] = scored["r2" if task == "regression" else "accuracy"]
+            record["seconds"] = time.perf_counter() - t0
             result.history.append(record)
+            schedule.update(record)
+            stop = False
+            if stopping:
+                if stopping.update(record) and tc.early_stopping.restore_best:
+                    snapshot.keep_best(ws.theta)
+                result.best_epoch = stopping.best_epoch
+                stop = stopping.wait >= tc.early_stopping.patience
+            snapshot = snapshot.advance(epoch, ws.theta, optimizer, rng, schedule, stopping)
             if on_epoch is not None:
                 on_epoch(record)
+            if stop:
+                result.stop_reason = "early_stopping"
+                break
+    if resume is not None and resume.stop_reason == "early_stopping" and not result.diverged:
+        result.stop_reason = "early_stopping"
+    if stopping and tc.early_stopping.restore_best and snapshot.best is not None and result.diverged is None:
+        snapshot.restore_best(ws.theta)  # the saved model is the best epoch's
+    if xp is not np:
+        model.params = [(to_numpy(W), to_numpy(b)) for W, b in ws.params]
     result.seconds = time.perf_counter() - started
+    result.snapshot = snapshot
     result.final = final_metrics(model, data) if result.diverged is None else {}
     return result

@@ -112,8 +112,8 @@ CONFIG_CASES = [
          "c.yaml: model.output: unknown output 'sofmax'; did you mean 'softmax'? (allowed: linear, sigmoid, softmax)"),
     Case("unknown loss", {"c.yaml": config("loss: mse\n")}, TRAIN, 2,
          "c.yaml: loss: unknown loss 'mse' (allowed: squared_error, log_loss, cross_entropy)"),
-    Case("unknown optimizer", {"c.yaml": config("train: {optimizer: adam}\n")}, TRAIN, 2,
-         "c.yaml: train.optimizer: unknown optimizer 'adam'"),
+    Case("unknown optimizer", {"c.yaml": config("train: {optimizer: adamw}\n")}, TRAIN, 2,
+         "c.yaml: train.optimizer: unknown optimizer 'adamw'; did you mean 'adam'?"),
     Case("softmax with log loss", {"c.yaml": "data: {train: d.csv}\nmodel: {output: softmax}\nloss: log_loss\n"},
          TRAIN, 2, "c.yaml: loss: loss 'log_loss' does not fit output 'softmax'; valid losses for softmax: "
                    "cross_entropy, squared_error"),
@@ -250,7 +250,8 @@ MODEL_CASES = [
          "lin.json: output: --proba needs a classification model"),
 ]
 
-DIVERGING = "data: {train: r.csv}\nmodel: {output: linear}\ntrain: {epochs: 20, batch_size: 2, learning_rate: 1e6}\n"
+DIVERGING = ("data: {train: r.csv, standardize: false}\nmodel: {output: linear}\n"
+             "train: {epochs: 20, batch_size: 2, learning_rate: 1e6}\n")
 REGRESSION = "x,y\n" + "".join(f"{x},{3 * x}\n" for x in range(1, 21))
 
 RUNTIME_CASES = [
@@ -409,7 +410,7 @@ def test_nan_metrics_are_written_as_null(tmp_path):
 def test_a_failed_write_keeps_the_previous_file_and_leaves_no_temporary(tmp_path, monkeypatch):
     import errno
     from ffnet_cli.errors import OutputError
-    from ffnet_cli.modelfile import atomic_write
+    from ffnet_cli.fileio import atomic_write
     path = tmp_path / "model.json"
     path.write_text("previous\n")
 
@@ -427,13 +428,15 @@ def test_the_default_folder_keeps_an_earlier_run_in_previous_n(tmp_path):
     first = run_cli(tmp_path, TRAIN)
     assert first.returncode == 0, first.stderr
     earlier = (tmp_path / "runs/c/model.json").read_bytes()
-    for n in (1, 2):
-        again = run_cli(tmp_path, TRAIN + ["--set", f"seed={n}"])
+    for n, quiet in ((1, False), (2, True)):
+        again = run_cli(tmp_path, TRAIN[:2] + ["--quiet"] * quiet + ["--set", f"seed={n}"])
         assert again.returncode == 0, again.stderr
-        assert again.stderr.decode() == f"the earlier run in runs/c was moved to runs/c/previous-{n}\n"
+        said = f"the earlier run in runs/c was moved to runs/c/previous-{n}"
+        assert (said in again.stderr.decode().splitlines()) is not quiet  # --quiet prints nothing but problems
+        assert again.stderr == b"" or not quiet
     assert (tmp_path / "runs/c/previous-1/model.json").read_bytes() == earlier
-    assert sorted(os.listdir(tmp_path / "runs/c/previous-2")) == ["metrics.json", "model.json"]
-    assert sorted(os.listdir(tmp_path / "runs/c")) == ["metrics.json", "model.json", "previous-1", "previous-2"]
+    assert sorted(os.listdir(tmp_path / "runs/c/previous-2")) == ["metrics.json", "model.json", "state.npz"]
+    assert sorted(os.listdir(tmp_path / "runs/c")) == ["metrics.json", "model.json", "previous-1", "previous-2", "state.npz"]
 
 
 def test_a_chosen_folder_is_overwritten_in_place(tmp_path):
@@ -441,7 +444,7 @@ def test_a_chosen_folder_is_overwritten_in_place(tmp_path):
     for _ in range(2):
         result = run_cli(tmp_path, TRAIN + ["--out", "out"])
         assert (result.returncode, result.stderr) == (0, b"")
-    assert sorted(os.listdir(tmp_path / "out")) == ["metrics.json", "model.json"]
+    assert sorted(os.listdir(tmp_path / "out")) == ["metrics.json", "model.json", "state.npz"]
 
 
 def test_divergence_exits_1_and_keep_diverged_writes_only_the_last_finite_weights(tmp_path):

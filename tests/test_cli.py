@@ -178,7 +178,7 @@ def test_gradcheck_of_the_lecture_model_counts_kinks(ffnet):
 
 def test_gradcheck_exits_1_when_a_derivative_is_broken(monkeypatch, capsys):
     from ffnet_cli import activations
-    monkeypatch.setitem(ACTIVATIONS, "tanh", (activations.tanh, lambda A: 1 - A))  # should be 1 - A^2
+    monkeypatch.setitem(ACTIVATIONS, "tanh", (activations.tanh, lambda A, out=None: 1 - A))  # should be 1 - A^2
     with pytest.raises(SystemExit) as stop:
         main(["gradcheck", str(CONFIGS / "moons.yaml"), "--json"])
     assert stop.value.code == 1

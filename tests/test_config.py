@@ -36,13 +36,18 @@ def test_defaults_are_filled_in(tmp_path):
     assert cfg.data.train == str(tmp_path / "train.csv")
     assert (cfg.data.test, cfg.data.target, cfg.data.features) == (None, None, None)
     assert cfg.data.validation_split == 0.0
-    assert cfg.data.standardize is False
+    assert cfg.data.standardize is True
+    assert (cfg.data.categorical, cfg.data.missing) == ("auto", "error")
     assert cfg.model.hidden == ()
     assert cfg.model.output == "sigmoid"
     assert cfg.loss == "log_loss"
     t = cfg.train
-    assert (t.epochs, t.batch_size, t.learning_rate, t.optimizer) == (100, 32, 0.01, "sgd")
-    assert (t.l2, t.l1, t.dtype) == (0.0, 0.0, "float32")
+    assert (t.epochs, t.batch_size, t.learning_rate) == (100, 32, 0.01)
+    assert t.optimizer == {"name": "sgd", "momentum": 0.0, "nesterov": False}
+    assert t.schedule == {"name": "constant"}
+    assert (t.warmup_epochs, t.early_stopping, t.class_weight, t.clip_norm) == (0, None, None, None)
+    assert (t.l2, t.l1, t.dtype, t.device) == (0.0, 0.0, "float32", "cpu")
+    assert cfg.model.init == "auto"
     assert cfg.output_dir is None
 
 
@@ -378,7 +383,7 @@ def test_single_layer_wider_than_a_million_units_is_refused(tmp_path):
 def test_raw_is_json_serialisable_with_defaults(tmp_path):
     cfg = load(tmp_path, "data: {train: t.csv}\nmodel: {output: softmax, hidden: [{units: 4}]}\n")
     raw = json.loads(json.dumps(cfg.raw, allow_nan=False))
-    assert raw["model"]["hidden"] == [{"units": 4, "activation": "relu"}]
+    assert raw["model"]["hidden"] == [{"units": 4, "activation": "relu", "dropout": 0.0, "init": "auto"}]
     assert raw["train"]["learning_rate"] == 0.01
     assert raw["loss"] == "cross_entropy"
     assert raw["output"] == {"dir": None}

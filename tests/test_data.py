@@ -5,8 +5,9 @@ import io
 import numpy as np
 import pytest
 
-from ffnet_cli.data import (Frame, encode_targets, feature_matrix, read_frame, resolve_columns, sort_labels,
-                            split_indices, standardize_stats)
+from ffnet_cli.dataset import resolve_columns, split_indices, standardize_stats
+from ffnet_cli.readers import Frame, feature_matrix, read_frame
+from ffnet_cli.targets import encode_targets, sort_labels
 from ffnet_cli.errors import DataError
 
 

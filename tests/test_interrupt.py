@@ -55,7 +55,7 @@ def test_ctrl_c_twice_saves_a_loadable_model_that_init_continues(tmp_path):
     assert run.returncode == 130, stderr
     assert "Traceback" not in stderr and "error:" not in stderr
     assert stdout == b""
-    assert sorted(os.listdir(tmp_path / "out")) == ["metrics.json", "model.json"]  # no temporary left over
+    assert sorted(os.listdir(tmp_path / "out")) == ["metrics.json", "model.json", "state.npz"]  # no temporary left over
 
     metrics = json.loads((tmp_path / "out/metrics.json").read_text())
     assert metrics["interrupted"] is True

@@ -16,8 +16,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ffnet_cli import data as D
-from ffnet_cli.config import SCHEMA, load_config, parse_config
+from ffnet_cli import dataset, readers
+from ffnet_cli import targets as target_encoding
+from ffnet_cli.config import load_config, parse_config
+from ffnet_cli.schema import SCHEMA
 from ffnet_cli.errors import ConfigError, DataError, ModelFileError
 from ffnet_cli.modelfile import load_model, model_from_dict
 
@@ -118,13 +120,13 @@ tables = st.lists(st.lists(cells, min_size=1, max_size=4), min_size=0, max_size=
 
 def run_data_pipeline(frame, output):
     """What train and eval do with a frame: pick columns, build X and T."""
-    features, targets = D.resolve_columns(frame, None, None)
-    X = D.feature_matrix(frame, features)
-    T, classes = D.encode_targets(frame, targets, output)
+    features, targets = dataset.resolve_columns(frame, None, None)
+    X = readers.feature_matrix(frame, features)
+    T, classes = target_encoding.encode_targets(frame, targets, output)
     assert X.shape[0] == T.shape[0] == len(frame.lines)
     assert np.isfinite(X).all() and np.isfinite(T).all()
-    D.model_features(frame, features, targets)
-    D.encode_targets(frame, targets, output, classes)
+    dataset.model_features(frame, features, targets)
+    target_encoding.encode_targets(frame, targets, output, classes)
 
 
 @SETTINGS
@@ -133,7 +135,7 @@ def test_data_reader_accepts_only_its_own_error_for_random_bytes(folder, blob, n
     path = folder / name
     path.write_bytes(blob)
     try:
-        run_data_pipeline(D.read_frame(str(path)), "softmax")
+        run_data_pipeline(readers.read_frame(str(path)), "softmax")
     except DataError:
         pass
 
@@ -146,7 +148,7 @@ def test_data_pipeline_accepts_only_its_own_error_for_random_tables(folder, rows
     path = folder / "table.csv"
     path.write_text(buffer.getvalue())
     try:
-        run_data_pipeline(D.read_frame(str(path)), output)
+        run_data_pipeline(readers.read_frame(str(path)), output)
     except DataError as e:
         assert e.file == str(path) and e.message
 
@@ -164,7 +166,7 @@ def test_npz_reader_accepts_only_its_own_error_for_random_arrays(folder, content
     path = folder / "arrays.npz"
     np.savez(path, **contents)
     try:
-        run_data_pipeline(D.read_frame(str(path)), output)
+        run_data_pipeline(readers.read_frame(str(path)), output)
     except DataError:
         pass
 

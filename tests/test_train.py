@@ -112,7 +112,8 @@ def test_saved_model_predicts_exactly_what_the_trained_one_did(tmp_path, config,
 def test_per_epoch_history_has_the_contract_keys():
     result = train_example("iris.yaml", "train.epochs=2")
     assert [r["epoch"] for r in result.history] == [1, 2]
-    assert set(result.history[0]) == {"epoch", "loss", "objective", "seconds", "accuracy", "val_loss", "val_accuracy"}
+    assert set(result.history[0]) == {"epoch", "loss", "objective", "learning_rate", "seconds", "accuracy", "val_loss",
+                                      "val_accuracy"}
     assert set(result.final) == {"train", "validation"}
 
 

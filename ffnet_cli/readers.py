@@ -1,4 +1,4 @@
-"""Data files (CSV or .npz) read into a Frame, and its columns turned into the arrays X and T.
+"""Data files read into a Frame: CSV with a header row, or .npz; and access to its columns.
 
 Every bad input raises DataError naming the file and the place: `line L, column C (name)`
 in a CSV (L and C 1-based, as an editor shows them), `row R, column C (name)` in an .npz.
@@ -10,12 +10,13 @@ import io
 import sys
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field as dataclass_field
 from typing import Sequence, TextIO
 
 import numpy as np
 
-from .errors import DataError, read_file
+from .errors import DataError
+from .fileio import read_file
 
 FIELD_SIZE_LIMIT = 1 << 20  # 1 MiB: a longer CSV field is not a number or a label
 SHOWN = 20  # how many columns, classes or unseen labels an error lists
@@ -35,12 +36,12 @@ class Frame:
     columns: tuple[str, ...]
     cells: np.ndarray
     lines: np.ndarray
-    raw: tuple[str, ...] | None = field(default=None, repr=False)
+    raw: tuple[str, ...] | None = dataclass_field(default=None, repr=False)
     unit: str = "line"  # what `lines` counts: "line" in a CSV, "row" in an .npz
-    y: np.ndarray | None = field(default=None, repr=False)  # .npz: the target columns (n, k), float64
+    y: np.ndarray | None = dataclass_field(default=None, repr=False)  # .npz: the target columns (n, k), float64
 
 
-def _column(frame: Frame, j: int) -> np.ndarray:
+def column(frame: Frame, j: int) -> np.ndarray:
     """Column j (n,), from the cells or, in an .npz, from the y block after them."""
     d = frame.cells.shape[1]
     return frame.cells[:, j] if j < d else frame.y[:, j - d]
@@ -186,93 +187,58 @@ def _read_npz(source: str) -> Frame:
     return Frame(source, columns, X, np.arange(1, len(X) + 1), unit="row", y=Y.astype(np.float64))
 
 
-def resolve_columns(frame: Frame, target: Sequence[str] | None,
-                    features: Sequence[str] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(feature names, target names): target default the last column, features default every other column."""
-    targets = frame.columns[-1:] if target is None else _as_names(target)
-    names = tuple(c for c in frame.columns if c not in targets) if features is None else _as_names(features)
-    _indices(frame, targets + names)
-    both = [name for name in names if name in targets]
-    if both:
-        raise DataError(f"column {', '.join(map(repr, both))} is both a feature and a target", file=frame.source)
-    for kind, given in (("target", targets), ("feature", names)):
-        if not given or len(set(given)) < len(given):
-            raise DataError(f"{kind} columns must be distinct, at least one: got {list(given)}", file=frame.source)
-    return names, targets
-
-
-def model_features(frame: Frame, features: Sequence[str], targets: Sequence[str] = ()) -> np.ndarray:
-    """(n, d) features for a saved model: its columns by name, others (the targets too) ignored.
-
-    A file without some of them is refused in scikit-learn's words, "X has 3 features, but the
-    model expects 4", followed by what is missing; an .npz must have exactly the model's count.
-    """
-    if frame.unit == "row":  # .npz: features are x1..xd, one per column of its X
-        have = [c for c in frame.columns if c.startswith("x")]
-    else:
-        have = [c for c in frame.columns if c not in targets]
-    missing = [name for name in features if name not in frame.columns]
-    if missing or (frame.unit == "row" and len(have) != len(features)):
-        detail = (f"no column {', '.join(map(repr, missing))}; the file has: {_listing(frame.columns, SHOWN)}"
-                  if missing else f"the model's features are {_listing(features, SHOWN)}")
-        raise DataError(f"X has {len(have)} feature{'s' if len(have) != 1 else ''}, but the model expects "
-                        f"{len(features)}: {detail}", file=frame.source,
-                        where="X" if frame.unit == "row" else "line 1")
-    return feature_matrix(frame, features)
-
-
 def require_columns(frame: Frame, names: Sequence[str], kind: str) -> None:
     """Refuse a file without the named columns, listing what it has."""
-    _indices(frame, names, f"{kind} column")
+    indices(frame, names, f"{kind} column")
 
 
-def _as_names(names: str | Sequence[str]) -> tuple[str, ...]:
+def as_names(names: str | Sequence[str]) -> tuple[str, ...]:
     return (names,) if isinstance(names, str) else tuple(names)
 
 
-def _indices(frame: Frame, names: Sequence[str], kind: str = "column") -> list[int]:
+def indices(frame: Frame, names: Sequence[str], kind: str = "column") -> list[int]:
     """Positions of the named columns; a missing one is refused at the header, listing what the file has."""
     missing = [name for name in names if name not in frame.columns]
     if missing:
         close = difflib.get_close_matches(missing[0], frame.columns, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise DataError(f"no {kind} {', '.join(map(repr, missing))}{hint}; the file has: "
-                        f"{_listing(frame.columns, SHOWN)}", file=frame.source,
+                        f"{listing(frame.columns, SHOWN)}", file=frame.source,
                         where="line 1" if frame.unit == "line" else None)
     return [frame.columns.index(name) for name in names]
 
 
-def _listing(items: Sequence[str], limit: int) -> str:
+def listing(items: Sequence[str], limit: int) -> str:
     more = f", ... ({len(items)} in all)" if len(items) > limit else ""
     return ", ".join(items[:limit]) + more
 
 
-def _place(frame: Frame, i: int, j: int) -> str:
+def place(frame: Frame, i: int, j: int) -> str:
     return f"{frame.unit} {frame.lines[i]}, column {j + 1} ({frame.columns[j]})"
 
 
-def _text(frame: Frame, i: int, j: int) -> str:
+def cell_text(frame: Frame, i: int, j: int) -> str:
     """Cell (i, j) as the file wrote it."""
     if frame.cells.dtype.kind != "f":
         return str(frame.cells[i, j])
     if frame.raw is not None:
-        return _field(frame.raw[i], j, len(frame.columns))
-    return _format_number(_column(frame, j)[i])
+        return field(frame.raw[i], j, len(frame.columns))
+    return format_number(column(frame, j)[i])
 
 
-def _field(row: str, j: int, c: int) -> str:
+def field(row: str, j: int, c: int) -> str:
     """Field j of a row of c unquoted comma-separated fields, splitting only as far as needed."""
     if j < c // 2:
         return row.split(",", j + 1)[j]
     return row.rsplit(",", c - j)[-(c - j)]
 
 
-def _format_number(v: float) -> str:
+def format_number(v: float) -> str:
     v = float(v)
     return str(int(v)) if v.is_integer() else repr(v)
 
 
-def _to_float(text: str) -> float | None:
+def to_float(text: str) -> float | None:
     try:
         return float(text)
     except (ValueError, TypeError):
@@ -285,10 +251,10 @@ def feature_matrix(frame: Frame, names: Sequence[str]) -> np.ndarray:
     float64, except that an .npz keeps X's own float dtype, and its X itself (no copy) when the
     names are its columns in order: a large float32 X is never held twice or widened.
     """
-    idx = _indices(frame, names)
+    idx = indices(frame, names)
     if frame.y is not None:
         whole = idx == list(range(frame.cells.shape[1]))
-        X = frame.cells if whole else np.column_stack([_column(frame, j) for j in idx])
+        X = frame.cells if whole else np.column_stack([column(frame, j) for j in idx])
     else:
         try:
             X = np.take(frame.cells, idx, axis=1).astype(np.float64, copy=False)
@@ -299,132 +265,22 @@ def feature_matrix(frame: Frame, names: Sequence[str]) -> np.ndarray:
         i, k = np.argwhere(bad)[0]
         count = int(bad.sum())
         raise DataError(f"{count} cell{'s are' if count > 1 else ' is'} NaN or infinite; "
-                        f"the first is {_text(frame, i, idx[k])!r}", file=frame.source, where=_place(frame, i, idx[k]))
+                        f"the first is {cell_text(frame, i, idx[k])!r}", file=frame.source, where=place(frame, i, idx[k]))
     return X
 
 
 def _raise_first_non_number(frame: Frame, idx: list[int]):
     first = None
     for j in idx:
-        column = _column(frame, j)
+        cells = column(frame, j)
         try:
-            column.astype(np.float64)
+            cells.astype(np.float64)
             continue
         except (ValueError, TypeError):
-            i = next(i for i, text in enumerate(column) if _to_float(text) is None)
+            i = next(i for i, text in enumerate(cells) if to_float(text) is None)
         if first is None or (i, j) < first:
             first = (i, j)
     i, j = first
-    text = _text(frame, i, j)
+    text = cell_text(frame, i, j)
     message = "empty cell where a number is expected" if not text.strip() else f"not a number: {text!r}"
-    raise DataError(message, file=frame.source, where=_place(frame, i, j))
-
-
-def encode_targets(frame: Frame, names: Sequence[str], output: str,
-                   classes: tuple[str, ...] | None = None) -> tuple[np.ndarray, tuple[str, ...] | None]:
-    """Targets T (n, k) float64 for the output unit, and the class labels (None unless classes are used).
-
-    `classes` given (a saved model's): labels are matched against them instead of discovered.
-    """
-    return TARGET_ENCODERS[output](frame, _as_names(names), classes)
-
-
-def _softmax_targets(frame, names, classes):
-    if len(names) != 1:
-        raise DataError(f"a softmax output needs exactly one target column, got {len(names)}: {', '.join(names)}",
-                        file=frame.source)
-    codes, classes = _class_codes(frame, names[0], classes)
-    return np.eye(len(classes))[codes], classes  # one-hot (n, k)
-
-
-def _sigmoid_targets(frame, names, classes):
-    if len(names) > 1:  # several 0/1 columns, one unit each
-        T = feature_matrix(frame, names)
-        bad = (T != 0) & (T != 1)
-        if bad.any():
-            i, k = np.argwhere(bad)[0]
-            j = frame.columns.index(names[k])
-            raise DataError(f"a sigmoid output over several target columns needs 0 or 1 in each, "
-                            f"got {_text(frame, i, j)!r}", file=frame.source, where=_place(frame, i, j))
-        return T, None
-    codes, classes = _class_codes(frame, names[0], classes)
-    if len(classes) != 2:
-        j = frame.columns.index(names[0])
-        raise DataError(f"a sigmoid output over one column needs exactly 2 classes, found {len(classes)}: "
-                        f"{_listing(classes, SHOWN)}; use output: softmax for more than two classes",
-                        file=frame.source, where=f"column {j + 1} ({names[0]})")
-    return (codes == 1).astype(np.float64)[:, None], classes  # (n, 1): 1 for the second class
-
-
-TARGET_ENCODERS = {
-    "linear": lambda frame, names, classes: (feature_matrix(frame, names), None),
-    "sigmoid": _sigmoid_targets,
-    "softmax": _softmax_targets,
-}
-
-
-def _class_codes(frame: Frame, name: str, classes: tuple[str, ...] | None) -> tuple[np.ndarray, tuple[str, ...]]:
-    """(n,) index into classes of each row's label, and the classes (discovered unless given)."""
-    j = _indices(frame, [name])[0]
-    labels = _labels(frame, j)
-    found, inverse = np.unique(labels, return_inverse=True)
-    if classes is None:
-        classes = sort_labels(found)
-        if len(classes) < 2:
-            message = f"only one class ({classes[0]!r}) in target column {name!r}; a classifier needs two or more"
-            raise DataError(message, file=frame.source, where=f"column {j + 1} ({name})")
-    classes = tuple(classes)
-    position = {label: k for k, label in enumerate(classes)}
-    codes = np.array([position.get(label, -1) for label in found])
-    unseen = codes < 0
-    if unseen.any():
-        i = int(np.flatnonzero(unseen[inverse])[0])
-        shown = [repr(label) for label in sort_labels(found[unseen])]
-        raise DataError(f"{len(shown)} label{'s' if len(shown) > 1 else ''} not among the model's classes: "
-                        f"{_listing(shown, SHOWN)}; the model's classes are {_listing(classes, SHOWN)}",
-                        file=frame.source, where=_place(frame, i, j))
-    return codes[inverse], classes
-
-
-def _labels(frame: Frame, j: int) -> np.ndarray:
-    """(n,) str objects: column j's labels as the file wrote them, stripped."""
-    if frame.cells.dtype.kind == "f" and frame.raw is None:  # .npz: numbers, written as people write them
-        found, inverse = np.unique(_column(frame, j), return_inverse=True)
-        return np.array([_format_number(v) for v in found], dtype=object)[inverse]
-    c = len(frame.columns)
-    texts = frame.cells[:, j] if frame.raw is None else [_field(row, j, c) for row in frame.raw]
-    labels = np.array([str(text).strip() for text in texts], dtype=object)
-    empty = np.flatnonzero(labels == "")
-    if len(empty):
-        raise DataError("empty cell where a class label is expected", file=frame.source,
-                        where=_place(frame, empty[0], j))
-    return labels
-
-
-def sort_labels(labels) -> tuple[str, ...]:
-    """Distinct labels sorted by value when every one is a finite number ('9' before '10'), else as strings."""
-    unique = {str(label) for label in labels}
-    values = {label: _to_float(label) for label in unique}
-    if all(v is not None and np.isfinite(v) for v in values.values()):
-        return tuple(sorted(unique, key=lambda label: (values[label], label)))
-    return tuple(sorted(unique))
-
-
-def standardize_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-column training mean and std (population, ddof=0), each (d,); a constant column gets std 1."""
-    X = np.asarray(X, dtype=np.float64)
-    mean, std = X.mean(axis=0), X.std(axis=0)
-    # Test for constancy exactly: rounding can leave a tiny nonzero std that would blow up noise.
-    std[np.ptp(X, axis=0) == 0] = 1.0
-    return mean, std
-
-
-def split_indices(n: int, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """(train_idx, val_idx), each sorted: val is round(n * fraction) rows (>= 1 if fraction > 0 and n >= 2)
-    of a seeded permutation, drawn even when fraction is 0; train keeps at least 1 row."""
-    order = rng.permutation(n)
-    n_val = round(n * fraction)
-    if fraction > 0 and n >= 2:
-        n_val = max(n_val, 1)
-    n_val = max(0, min(n_val, n - 1))
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
+    raise DataError(message, file=frame.source, where=place(frame, i, j))

@@ -1,0 +1,62 @@
+"""`ffnet eval` and `ffnet predict`: apply a saved model to a data file."""
+
+import csv
+import sys
+from pathlib import Path
+
+import typer
+
+from .cli_common import JsonOpt, ModelArg, app, print_json, stdout_console, writing_stdout
+
+
+@app.command("eval")
+def eval_(
+    model: ModelArg,
+    data: str = typer.Option(..., "--data", help="Labelled CSV or .npz file; '-' reads CSV from stdin."),
+    json_: JsonOpt = False,
+):
+    """Score a saved model on a labelled data file.
+
+    Example:  ffnet eval runs/iris/model.json --data datasets/iris.csv --json
+    """
+    from .scoring import evaluate_file
+
+    metrics = evaluate_file(model, data)
+    if json_:
+        print_json(metrics)
+        return
+    from .report import confusion_table, metrics_table
+    console = stdout_console()
+    with writing_stdout():
+        console.print(metrics_table({Path(data).name if data != "-" else "stdin": metrics}, title="ffnet eval"))
+        if "confusion" in metrics:
+            console.print(confusion_table(metrics))
+
+
+@app.command()
+def predict(
+    model: ModelArg,
+    data: str = typer.Option("-", "--data", help="CSV or .npz with the model's feature columns; '-' (default) is stdin."),
+    proba: bool = typer.Option(False, "--proba", help="Write one probability column per class instead of labels."),
+):
+    """Write predictions as CSV on stdout, one row per input row, in input order.
+
+    Example:  ffnet predict runs/xor/model.json < datasets/xor.csv > predictions.csv
+    """
+    from .scoring import predictions
+
+    header, values = predictions(model, data, proba)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    with writing_stdout():
+        writer.writerow(header)
+        writer.writerows([_cell(v) for v in row] for row in values)
+
+
+def _cell(value) -> str:
+    """Labels as they are; whole numbers without a decimal point (the lecture's XOR net prints
+    0, 1, 1, 0); other numbers in the shortest form that reads back exactly in their dtype."""
+    if isinstance(value, str):
+        return value
+    if float(value).is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,106 @@
+"""`ffnet train`: parse, train with a live view, save the run."""
+
+import os
+import signal
+import sys
+from typing import Optional
+
+import typer
+
+from .cli_common import ConfigArg, JsonOpt, SetOpt, app, print_json, stderr_console
+from .errors import DivergedError
+
+EXIT_INTERRUPTED = 130
+
+
+class StopFlag:
+    """Ctrl-C asks training to stop at the next batch boundary; a second one is only noted."""
+
+    def __init__(self):
+        self.requested = False
+
+    def __call__(self, signum=None, frame=None):
+        if self.requested:
+            print("still saving; please wait", file=sys.stderr, flush=True)
+        self.requested = True
+
+    def is_set(self) -> bool:
+        return self.requested
+
+
+@app.command()
+def train(
+    config: ConfigArg,
+    set_: SetOpt = [],
+    out: Optional[str] = typer.Option(None, "--out", help="Output folder (default: output.dir, else runs/<config stem>)."),
+    init: Optional[str] = typer.Option(None, "--init", metavar="MODEL", help="Start from this model's weights."),
+    resume: Optional[str] = typer.Option(None, "--resume", metavar="DIR",
+                                         help="Continue the run in DIR up to the config's train.epochs."),
+    quiet: bool = typer.Option(False, "--quiet", help="Show no progress or tables."),
+    json_: JsonOpt = False,
+    keep_diverged: bool = typer.Option(False, "--keep-diverged",
+                                       help="If training diverges, write the last finite weights to "
+                                            "DIR/model.last-finite.json (never model.json)."),
+):
+    """Train the network a config describes; write model.json and metrics.json.
+
+    In the default folder runs/<config stem>, an earlier run's files are moved to previous-N/
+    first. Ctrl-C stops at the next batch and saves the model so far (exit 130); `--resume` of
+    the folder continues it.
+
+    Example:  ffnet train configs/xor.yaml --set train.epochs=200 --out runs/xor
+    """
+    from .config import load_config
+    from .modelfile import load_model
+    from .runs import output_folder
+    from .session import train_run
+
+    if init and resume:
+        raise typer.BadParameter("give --init MODEL or --resume DIR, not both", param_hint="'--resume'")
+    cfg = load_config(config, set_)
+    init_model = load_model(init) if init else None
+    folder, default_folder = output_folder(resume or out, cfg)
+    console = None if quiet else stderr_console()
+    stop = StopFlag()
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        if console is None:
+            outcome = train_run(cfg, folder, default_folder and not resume, init_model, resume, should_stop=stop.is_set)
+        else:
+            from .report import TrainingReport
+            with TrainingReport(cfg.train.epochs, console, f"ffnet train {config}") as report:
+                outcome = train_run(cfg, folder, default_folder and not resume, init_model, resume,
+                                    on_epoch=report.on_epoch, should_stop=stop.is_set)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    result, written, moved = outcome
+    if result.diverged:
+        _diverged(result, folder, keep_diverged, config)
+    if console is not None:
+        from .report import metrics_table
+        if moved:
+            console.print(f"the earlier run in {folder} was moved to {moved}")
+        if result.final:
+            console.print(metrics_table(result.final))
+        console.print(f"wrote {os.path.join(folder, 'model.json')} and metrics.json"
+                      + (" (interrupted run: the model as of the last whole batch)" if result.interrupted else ""))
+    if json_:
+        print_json(written)
+    if result.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _diverged(result, folder: str, keep: bool, config: str):
+    """Raise DivergedError (exit 1), first writing the last finite weights if asked to."""
+    from .modelfile import save_model
+    from .runs import make_folder
+
+    message = f"training diverged: {result.diverged}"
+    if keep:
+        make_folder(folder)
+        path = os.path.join(folder, "model.last-finite.json")
+        save_model(result.model, path)
+        message += f"; the last finite weights are in {path} (no model.json was written)"
+    else:
+        message += "; no model was written (--keep-diverged saves the last finite weights)"
+    raise DivergedError(message, file=config)

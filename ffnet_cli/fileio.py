@@ -1,0 +1,79 @@
+"""Files in and out: bounded reads, JSON that never holds NaN, and atomic writes."""
+
+import json
+import os
+import tempfile
+
+from .errors import FfnetError, OutputError
+
+
+def read_file(path: str, error: type[FfnetError], kind: str, limit: int | None = None, size: int = -1) -> bytes:
+    """The bytes of a file, or of its first `size` bytes; every failure is an `error` naming the file.
+
+    `kind` names what the file should be ("config", "data", "model"); a file larger than `limit`
+    bytes is refused after reading at most limit + 1 of them (a pipe or device has no size).
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read(size if limit is None else limit + 1)
+    except FileNotFoundError:
+        raise error("no such file", file=path) from None
+    except IsADirectoryError:
+        raise error(f"is a directory, not a {kind} file", file=path) from None
+    except PermissionError:
+        raise error("permission denied", file=path) from None
+    except OSError as e:
+        raise error(f"cannot read the file ({e.strerror or e})", file=path) from None
+    except ValueError:  # a NUL byte in the name
+        raise error("invalid file name", file=repr(path)) from None
+    if limit is not None and len(data) > limit:
+        raise error(f"{kind} file is larger than {limit // 2**20} MiB", file=path)
+    return data
+
+
+def dumps(obj) -> str:
+    """JSON text for a file users rely on: no NaN or Infinity, ever."""
+    return json.dumps(obj, indent=1, allow_nan=False) + "\n"
+
+
+def atomic_write(path: str, content: str | bytes) -> None:
+    """Write text (UTF-8) or bytes to path so that a reader sees the old file or the new one, never half of one.
+
+    The text goes to a temporary file in the same folder, is flushed to disk, then
+    replaces path in one rename.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"cannot write here: {exc.strerror}", file=path) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content.encode("utf-8") if isinstance(content, str) else content)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write: {exc.strerror}; the previous file, if any, is unchanged",
+                              file=path) from None
+        raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder: str) -> None:
+    """Make the rename itself durable (POSIX); best effort, as some systems cannot open a folder."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,116 @@
+"""The training step's forward and backward pass over buffers allocated once: raw gradients, fast.
+
+network.py is the readable reference; this is the same math arranged for speed:
+- the parameters live in one flat vector `theta` (every weight matrix, then every bias), and
+  the layers' (W, b) are views into it, so an update rule is a few operations on one array;
+  the gradient `grad` has the same layout;
+- every layer's Z/A, dZ and scratch live in buffers allocated once, for the largest batch, and
+  activations and their derivatives are applied in place (the `out=` of activations.py);
+- db = 1^T dZ is one matrix-vector product;
+- a `scale` can be folded into the output delta, so that plain SGD gets lr * gradient with no
+  extra pass (the tests check that both give the same step).
+All arrays belong to one array module (numpy, or CuPy on a GPU): the module of `theta`.
+"""
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+
+from .losses import mean_loss, output_delta, softmax_cross_entropy
+from .network import add_penalty_grad, penalty
+
+
+def flatten(params, xp=np, dtype=None):
+    """(theta, views, n_weights): a flat copy of [(W, b)] (weights first, then biases) on xp, the
+    [(W, b)] views into it, and how many of its leading entries are weights (the penalised part)."""
+    dtype = dtype or params[0][0].dtype
+    shapes = [W.shape for W, _ in params]
+    sizes = [int(np.prod(s)) for s in shapes] + [s[1] for s in shapes]
+    theta = xp.empty(sum(sizes), dtype=dtype)
+    views = layout(theta, shapes)
+    for (W, b), (W_view, b_view) in zip(params, views):
+        W_view[...] = xp.asarray(W)
+        b_view[...] = xp.asarray(b)
+    return theta, views, sum(sizes[:len(shapes)])
+
+
+def layout(flat, shapes):
+    """[(W, b)] views of a flat vector laid out as flatten() lays out theta; shapes: each W's shape."""
+    offsets = np.cumsum([0] + [fan_in * units for fan_in, units in shapes] + [units for _, units in shapes])
+    L = len(shapes)
+    return [(flat[offsets[i]:offsets[i + 1]].reshape(shape), flat[offsets[L + i]:offsets[L + i + 1]])
+            for i, shape in enumerate(shapes)]
+
+
+class Workspace:
+    """One minibatch step's forward and backward pass: loss, objective and the gradient `grad`.
+
+    params: the starting [(W, b)] (copied into theta); activations: one name per layer;
+    batch: the largest minibatch; dropout: one probability per hidden layer (inverted dropout,
+    masks drawn from the rng given to each call, on the host).
+    """
+
+    def __init__(self, params, activations, loss, batch, l2=0.0, l1=0.0, dropout=(), xp=np):
+        self.theta, self.params, n_weights = flatten(params, xp)
+        self.grad = xp.zeros_like(self.theta)
+        self.grads = layout(self.grad, [W.shape for W, _ in params])
+        self.weights, self.grad_weights = self.theta[:n_weights], self.grad[:n_weights]
+        self.activations, self.loss, self.l2, self.l1, self.xp = activations, loss, l2, l1, xp
+        dtype, units = self.theta.dtype, [W.shape[1] for W, _ in params]
+        self.Zs = [xp.empty((batch, u), dtype) for u in units]  # Z_i, then A_i in place (hidden); the output's Z
+        self.A = xp.empty((batch, units[-1]), dtype)  # the output A (batch, k)
+        self.dZs = [xp.empty((batch, u), dtype) for u in units]  # scale * dJ'/dZ_i
+        self.tmps = [xp.empty((batch, u), dtype) for u in units]  # scratch: act'(A_i), sigmoid
+        self.ones = xp.ones(batch, dtype)  # db = 1^T dZ as one matrix-vector product
+        self.tmp_weights = xp.empty_like(self.weights) if l2 or l1 else None
+        self.dropout = tuple(dropout) + (0.0,) * (len(units) - 1 - len(dropout))
+        self.masks = [np.empty((batch, u), dtype) if p else None for u, p in zip(units, self.dropout)]
+        self.dropped = [xp.empty((batch, u), dtype) if p else None for u, p in zip(units, self.dropout)]
+
+    def __call__(self, X, T, weights=None, scale=1.0, rng=None):
+        """Forward and backward on X (m, d), T (m, k), m <= batch, at the current theta:
+        grad <- scale * dJ'/dtheta. Returns (loss, objective, A): the (weighted) data loss J and
+        J' = J + penalty as 0-d arrays of the array module, and A (m, k), a view valid until the next call.
+        """
+        xp, m, L = self.xp, len(X), len(self.params)
+        inputs = [X]  # what each layer reads: A_{i-1}, after dropout
+        masks = []
+        for i, ((W, b), act) in enumerate(zip(self.params, self.activations)):
+            Z = self.Zs[i][:m]
+            xp.matmul(inputs[-1], W, out=Z)  # Z_i = A_{i-1} W_i + b_i  (m, units_i)
+            Z += b
+            if i == L - 1:
+                break
+            ACTIVATIONS[act][0](Z, out=Z, tmp=self.tmps[i][:m])  # A_i in place of Z_i
+            masks.append(self._mask(i, m, rng) if self.dropout[i] else None)
+            inputs.append(Z if masks[-1] is None else xp.multiply(Z, masks[-1], out=self.dropped[i][:m]))
+        A = self.A[:m]
+        if (self.activations[-1], self.loss) == ("softmax", "cross_entropy"):
+            loss = softmax_cross_entropy(Z, A, T, weights)  # one pass for both: the largest cost after the GEMMs
+        else:
+            ACTIVATIONS[self.activations[-1]][0](Z, out=A, tmp=self.tmps[-1][:m])
+            loss = mean_loss(self.loss, Z, A, T, weights)
+        objective = loss + penalty(self.weights, self.l2, self.l1, self.tmp_weights)
+
+        dZ = output_delta(self.activations[-1], self.loss, A, T, weights, scale, out=self.dZs[-1][:m])
+        for i in range(L - 1, -1, -1):
+            W, dW, db = self.params[i][0], *self.grads[i]
+            xp.matmul(inputs[i].T, dZ, out=dW)  # dW_i = A_{i-1}^T dZ_i  (inputs, units)
+            xp.matmul(self.ones[:m], dZ, out=db)  # db_i = sum_n dZ_i  (units,)
+            if i:
+                dZ_prev = self.dZs[i - 1][:m]
+                xp.matmul(dZ, W.T, out=dZ_prev)  # dZ_{i-1} = (dZ_i W_i^T) * act'(A_{i-1}) [* mask]
+                dZ_prev *= ACTIVATIONS[self.activations[i - 1]][1](self.Zs[i - 1][:m], out=self.tmps[i - 1][:m])
+                if masks[i - 1] is not None:
+                    dZ_prev *= masks[i - 1]
+                dZ = dZ_prev
+        add_penalty_grad(self.grad_weights, self.weights, self.l2, self.l1, scale, self.tmp_weights)
+        return loss, objective, A
+
+    def _mask(self, i, m, rng):
+        """Inverted dropout for hidden layer i: 1 / (1 - p) with probability 1 - p, else 0 (m, units)."""
+        p, mask = self.dropout[i], self.masks[i][:m]
+        rng.random(out=mask, dtype=mask.dtype)
+        np.greater_equal(mask, p, out=mask)
+        mask *= 1 / (1 - p)
+        return mask if self.xp is np else self.xp.asarray(mask)
