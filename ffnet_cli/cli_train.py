@@ -62,15 +62,25 @@ def train(
     folder, default_folder = output_folder(resume or out, cfg)
     console = None if quiet else stderr_console()
     stop = StopFlag()
+
+    def on_start(data, model):
+        from .summary import describe, warnings
+        if console is not None:
+            from .report import print_summary
+            print_summary(console, describe(cfg, data, model, folder))
+        for warning in warnings(cfg, data, model):
+            print(f"warning: {warning}", file=sys.stderr, flush=True)
+
     previous = signal.signal(signal.SIGINT, stop)
     try:
         if console is None:
-            outcome = train_run(cfg, folder, default_folder and not resume, init_model, resume, should_stop=stop.is_set)
+            outcome = train_run(cfg, folder, default_folder and not resume, init_model, resume,
+                                on_start=on_start, should_stop=stop.is_set)
         else:
             from .report import TrainingReport
             with TrainingReport(cfg.train.epochs, console, f"ffnet train {config}") as report:
                 outcome = train_run(cfg, folder, default_folder and not resume, init_model, resume,
-                                    on_epoch=report.on_epoch, should_stop=stop.is_set)
+                                    on_start=on_start, on_epoch=report.on_epoch, should_stop=stop.is_set)
     finally:
         signal.signal(signal.SIGINT, previous)
     result, written, moved = outcome

@@ -50,7 +50,7 @@ class TrainingReport:
             self.live.__exit__(*exc)
         return False
 
-    def on_epoch(self, record: dict) -> None:
+    def on_epoch(self, record: dict, health=None) -> None:
         epoch = record["epoch"]
         shown = epoch % self.interval == 0 or epoch in (1, self.epochs)
         if self.live is not None:
@@ -73,6 +73,24 @@ class TrainingReport:
         for row in self.rows[-MAX_ROWS:]:
             table.add_row(*(_fmt(row.get(k)) if k != "seconds" else f"{row[k]:.3f}" for k in keys))
         return Group(table, self.progress)
+
+
+def print_summary(console: Console, summary: dict) -> None:
+    """The opening summary: data, network, training settings, output folder (a few plain lines)."""
+    rows = ", ".join(f"{n} {name}" for name, n in summary["rows"].items())
+    inputs = ", ".join(f"{i['column']} ({i['became']})" for i in summary["inputs"][:8])
+    if len(summary["inputs"]) > 8:
+        inputs += f", ... ({len(summary['inputs'])} in all)"
+    classes = f", classes {', '.join(summary['classes'])}" if summary["classes"] else ""
+    lines = [f"data      {rows} rows; inputs {inputs}",
+             f"target    {', '.join(summary['targets'])}: {summary['task']}{classes}",
+             f"network   {' -> '.join(summary['layers'])}; {summary['parameters']:,} parameters; loss {summary['loss']}",
+             f"training  {summary['epochs']} epochs, batch {summary['batch_size']}, {summary['optimizer']}, "
+             f"learning rate {summary['learning_rate']:g}, schedule {summary['schedule']}"
+             + (f", early stopping on {summary['early_stopping']}" if summary["early_stopping"] else ""),
+             f"output    {summary['output']}"]
+    for line in lines:
+        console.print(line, markup=False)
 
 
 def metrics_table(final: dict, title: str = "final metrics") -> Table:

@@ -130,8 +130,9 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
           on_batch=None, should_stop=None, stdin=None, xp=np) -> TrainResult:
     """Train the config's network; the state of a run to continue comes as `resume`.
 
-    on_start(data, model) is called once the data is read and the network built; on_epoch(record)
-    after each epoch with its metrics.json entry; on_batch(epoch, done, total, loss) now and then
+    on_start(data, model) is called once the data is read and the network built; on_epoch(record,
+    health) after each epoch with its metrics.json entry and the layers' health on its last minibatch
+    (Workspace.health); on_batch(epoch, done, total, loss) now and then
     within an epoch (at most every 0.1 s); should_stop() is asked at every batch boundary
     (Ctrl-C), and ends training cleanly at the last whole batch.
     """
@@ -164,6 +165,7 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
     fold = optimizer.folds_learning_rate and tc.clip_norm is None  # plain SGD: lr folded into the gradient
     Xb, Tb = xp.empty((batch, X.shape[1]), dtype), xp.empty((batch, T.shape[1]), dtype)  # the minibatch
     Wb = None if W_samples is None else xp.empty(batch, dtype)
+    theta_before = xp.empty_like(ws.theta) if on_epoch is not None else None
     sst = ((T - T.mean(axis=0)) ** 2).sum(axis=0) if task == "regression" else None
     val = data.splits.get("validation")
     started, last_report = time.perf_counter(), 0.0
@@ -187,7 +189,12 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
                 loss, objective, A = ws(Xm, Tm, Wm, lr if fold else 1.0, rng)
                 if tc.clip_norm is not None:
                     clip_by_norm(ws.grad, tc.clip_norm)
+                last = start + batch >= n
+                if last and on_epoch is not None:
+                    theta_before[...] = ws.theta
                 optimizer.step(ws.theta, ws.grad, 1.0 if fold else lr)
+                if last and on_epoch is not None:
+                    health = ws.health(theta_before, m, lr if fold else 1.0)
                 result.steps += 1
                 loss_sum += loss * m
                 objective_sum += objective * m
@@ -229,7 +236,7 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
                 stop = stopping.wait >= tc.early_stopping.patience
             snapshot = snapshot.advance(epoch, ws.theta, optimizer, rng, schedule, stopping)
             if on_epoch is not None:
-                on_epoch(record)
+                on_epoch(record, health)
             if stop:
                 result.stop_reason = "early_stopping"
                 break

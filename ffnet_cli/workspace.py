@@ -114,3 +114,26 @@ class Workspace:
         np.greater_equal(mask, p, out=mask)
         mask *= 1 / (1 - p)
         return mask if self.xp is np else self.xp.asarray(mask)
+
+    def health(self, theta_before, m: int, scale=1.0) -> list[dict]:
+        """Per layer, after a step from theta_before on the last m-row minibatch: the gradient's norm,
+        the update's norm over the weights' norm (healthy near 1e-3), and for hidden layers the share
+        of dead relu units (zero on every row) or of saturated sigmoid/tanh outputs."""
+        xp, out = self.xp, []
+        before = layout(theta_before, [W.shape for W, _ in self.params])
+        for i, ((W, _), (dW, _), (W0, _), act) in enumerate(zip(self.params, self.grads, before, self.activations)):
+            weight_norm = float(xp.sqrt(xp.vdot(W0, W0)))
+            layer = {"layer": i, "grad_norm": float(xp.sqrt(xp.vdot(dW, dW))) / scale,
+                     "update_ratio": float(xp.sqrt(((W - W0) ** 2).sum())) / weight_norm if weight_norm else None,
+                     "dead": None, "saturated": None}
+            if i < len(self.params) - 1:
+                A = self.Zs[i][:m]
+                if act == "relu":
+                    layer["dead"] = 1.0 - float((A > 0).any(axis=0).mean())
+                elif act == "tanh":
+                    layer["saturated"] = float((xp.abs(A) > 0.99).mean())
+                elif act == "sigmoid":
+                    layer["saturated"] = float(((A < 0.01) | (A > 0.99)).mean())
+            out.append(layer)
+        return out
+

@@ -40,9 +40,13 @@ def test_ctrl_c_twice_saves_a_loadable_model_that_init_continues(tmp_path):
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         # Not a terminal: one progress line per reporting interval; the first comes after epoch 1.
-        ready, _, _ = select.select([run.stderr], [], [], 60)
-        assert ready, "no progress line within 60 s"
-        first = run.stderr.readline().decode()
+        # After the opening summary: the first epoch line.
+        first = ""
+        while not first.startswith("epoch "):
+            ready, _, _ = select.select([run.stderr], [], [], 60)
+            assert ready, "no progress line within 60 s"
+            first = run.stderr.readline().decode()
+            assert first, "stderr closed before the first epoch"
         assert first.startswith("epoch 1/100000"), first
         run.send_signal(signal.SIGINT)
         time.sleep(0.05)
