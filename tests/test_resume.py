@@ -21,7 +21,7 @@ SETTINGS = {
                    "schedule: exponential", 0.0),
     "rmsprop + plateau + l2 + clip, float32": (
         "float32", "optimizer: rmsprop, learning_rate: 0.01, l2: 0.001, clip_norm: 1.0, "
-                   "schedule: {name: plateau, patience: 2, monitor: loss}", 0.0),
+                   "schedule: {name: plateau, patience: 2, monitor: loss, min_delta: 0.02}", 0.0),
 }
 
 
@@ -52,6 +52,8 @@ def test_a_run_resumed_in_pieces_writes_the_same_model_json(tmp_path, case):
     assert (tmp_path / "pieces/model.json").read_bytes() == (tmp_path / "whole/model.json").read_bytes()
     strip = [{k: v for k, v in r.items() if k != "seconds"} for r in whole.history]
     assert [{k: v for k, v in r.items() if k != "seconds"} for r in pieced.history] == strip
+    if "plateau" in settings:  # the plateau cut the rate, across the pieces
+        assert len({r["learning_rate"] for r in whole.history[4:]}) > 1
     metrics = json.loads((tmp_path / "pieces/metrics.json").read_text())
     assert metrics["stop_reason"] == whole.stop_reason and metrics["stopped_epoch"] == whole.history[-1]["epoch"]
 
@@ -108,3 +110,14 @@ def test_the_cli_resumes_a_run_in_place(tmp_path, ffnet):
     both = ffnet("train", path, "--resume", "r", "--init", "r/model.json")
     assert both.returncode == 2 and "not both" in both.stderr
     np.testing.assert_equal(len(json.loads((tmp_path / "r/metrics.json").read_text())["epochs"]), 30)
+
+
+def test_a_run_cut_between_its_best_epoch_and_its_stop_keeps_counting_patience(tmp_path):
+    path = write_config(tmp_path, "float32", "optimizer: adam, learning_rate: 0.05, early_stopping: {patience: 4}", 0.0)
+    whole, _, _ = run(path, tmp_path / "whole")
+    best, stopped = whole.best_epoch, whole.history[-1]["epoch"]
+    assert whole.stop_reason == "early_stopping" and stopped == best + 4
+    run(path, tmp_path / "cut", epochs=best + 2)  # two epochs of patience used up before the cut
+    resumed, _, _ = run(path, tmp_path / "cut", resume=tmp_path / "cut")
+    assert (resumed.best_epoch, resumed.history[-1]["epoch"]) == (best, stopped)
+    assert (tmp_path / "cut/model.json").read_bytes() == (tmp_path / "whole/model.json").read_bytes()
