@@ -5,6 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .backend import array_module
 from .errors import ConfigError, DataError
 from .readers import SHOWN, Frame, as_names, feature_matrix, indices, listing, read_frame
 from .targets import encode_targets
@@ -61,7 +62,9 @@ def load_dataset(cfg, rng, init=None, stdin=None) -> Dataset:
 
 def gather(X, rows, out):
     """The rows of X (in order) into the buffer out (len(rows), d): one minibatch, no allocation."""
-    return np.take(X, rows, axis=0, out=out, mode="clip")  # mode="clip": no index buffering
+    if isinstance(X, np.ndarray):
+        return np.take(X, rows, axis=0, out=out, mode="clip")  # mode="clip": no index buffering
+    return array_module(X).take(X, rows, axis=0, out=out)
 
 
 def resolve_columns(frame: Frame, target: Sequence[str] | None,

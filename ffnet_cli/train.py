@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backend import to_numpy
+from .backend import device_module, to_numpy
 from .checkpoint import Snapshot
 from .config import Config, check_parameter_count
 from .dataset import Dataset, gather, load_dataset
@@ -22,6 +22,9 @@ from .network import init_params
 from .optimizers import clip_by_norm, make_optimizer
 from .schedules import Improvement, Schedule
 from .workspace import Workspace
+
+CHECK_EVERY = 32  # on a GPU, batches between checks for a NaN/inf objective
+
 
 def divergence_hint(cfg: Config) -> str:
     """The usual causes of divergence, as far as the config leaves them open."""
@@ -127,15 +130,17 @@ def _check_monitors(cfg: Config, task: str) -> None:
 
 
 def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = None, on_start=None, on_epoch=None,
-          on_batch=None, should_stop=None, stdin=None, xp=np) -> TrainResult:
+          on_batch=None, should_stop=None, stdin=None, xp=None) -> TrainResult:
     """Train the config's network; the state of a run to continue comes as `resume`.
 
     on_start(data, model) is called once the data is read and the network built; on_epoch(record,
     health) after each epoch with its metrics.json entry and the layers' health on its last minibatch
     (Workspace.health); on_batch(epoch, done, total, loss) now and then
     within an epoch (at most every 0.1 s); should_stop() is asked at every batch boundary
-    (Ctrl-C), and ends training cleanly at the last whole batch.
+    (Ctrl-C), and ends training cleanly at the last whole batch. The math runs on the array module
+    of train.device (numpy, or CuPy on a GPU), unless `xp` names one.
     """
+    xp = xp or device_module(cfg.train.device, cfg.path)  # first: a missing GPU is said before the data is read
     rng = np.random.default_rng(cfg.seed)
     data = load_dataset(cfg, rng, init, stdin)
     model = new_model(cfg, data, rng, init)
@@ -159,7 +164,8 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
         snapshot = resume.restore(ws.theta, optimizer, rng, schedule, stopping)
         result.history = list(resume.history)
         result.best_epoch = stopping.best_epoch if stopping else None
-    model.params = ws.params if xp is np else [(to_numpy(W), to_numpy(b)) for W, b in ws.params]
+    host = (lambda: ws.params) if xp is np else (lambda: [(to_numpy(W), to_numpy(b)) for W, b in ws.params])
+    model.params = host()  # on the CPU: views of theta, always current; from a GPU: copies, refreshed below
     if on_start is not None:
         on_start(data, model)
     fold = optimizer.folds_learning_rate and tc.clip_norm is None  # plain SGD: lr folded into the gradient
@@ -199,8 +205,12 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
                 loss_sum += loss * m
                 objective_sum += objective * m
                 score += ((A - Tm) ** 2).sum(axis=0) if task == "regression" else correct_count(task, A, Tm)
-                if xp is np and not math.isfinite(objective):
-                    result.diverged = f"the objective became {objective} at epoch {epoch}, batch {start // batch + 1}; {divergence_hint(cfg)}"
+                # Each check waits for the device: on a GPU, every CHECK_EVERY batches (and at the epoch's end).
+                # The running sum of objectives >= 0 is finite exactly when every one of them was.
+                if (xp is np or result.steps % CHECK_EVERY == 0) and not math.isfinite(float(objective_sum)):
+                    where = f"at epoch {epoch}, batch " if xp is np else f"in epoch {epoch}, by batch "
+                    result.diverged = (f"the objective became {float(objective_sum)} {where}{start // batch + 1}; "
+                                       f"{divergence_hint(cfg)}")
                     break
                 if on_batch is not None and time.perf_counter() - last_report > 0.1:
                     last_report = time.perf_counter()
@@ -218,9 +228,8 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
                 record["r2"] = r2_from_sums(to_numpy(score), to_numpy(sst))
             else:
                 record["accuracy"] = float(score) / (T.size if task == "multilabel" else n)
-            if xp is not np:
-                model.params = [(to_numpy(W), to_numpy(b)) for W, b in ws.params]
             if val is not None:
+                model.params = host()
                 Z, A = model.outputs(val.X)
                 scored = evaluate(task, model.loss, model.classes, model.targets, Z, A, val.T)
                 record["val_loss"] = scored["loss"]
@@ -244,8 +253,7 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
         result.stop_reason = "early_stopping"
     if stopping and tc.early_stopping.restore_best and snapshot.best is not None and result.diverged is None:
         snapshot.restore_best(ws.theta)  # the saved model is the best epoch's
-    if xp is not np:
-        model.params = [(to_numpy(W), to_numpy(b)) for W, b in ws.params]
+    model.params = host()
     result.seconds = time.perf_counter() - started
     result.snapshot = snapshot
     result.final = final_metrics(model, data) if result.diverged is None else {}
