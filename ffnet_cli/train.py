@@ -217,7 +217,7 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
             if task == "regression":
                 record["r2"] = r2_from_sums(to_numpy(score), to_numpy(sst))
             else:
-                record["accuracy"] = float(score) / (T.size if task == "multilabel" else n)
+                record["accuracy"] = float(score) / n  # exact match for multi-label, as in eval
             if xp is not np:
                 model.params = [(to_numpy(W), to_numpy(b)) for W, b in ws.params]
             if val is not None:
