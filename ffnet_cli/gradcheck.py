@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from .losses import mean_loss
-from .network import add_penalty_grad, forward, objective_and_grads, penalty
+from .network import forward, objective_and_grads, penalty
 from .noise import floor, loss_size, noise_sizes, penalty_sizes
 
 # CS231n's rule of thumb for relative errors (here: the error beyond the noise floor); above the last: "wrong".
@@ -44,10 +44,10 @@ def gradcheck(params, activations, loss, X, T, l2=0.0, l1=0.0, eps=1e-6, rtol=1e
     tol = (eps, rtol, atol)
     grads = {"total": objective_and_grads(*net[:5], l2, l1, weights)[2],
              "data": objective_and_grads(*net[:5], 0.0, 0.0, weights)[2]}
-    if l2:
-        grads["l2"] = [(add_penalty_grad(np.zeros_like(W), W, l2, 0.0), None) for W, _ in params]
-    if l1:
-        grads["l1"] = [(add_penalty_grad(np.zeros_like(W), W, 0.0, l1), None) for W, _ in params]
+    for term, penalties in (("l2", (l2, 0.0)), ("l1", (0.0, l1))):
+        if any(penalties):  # what backprop adds for the term alone (biases: nothing)
+            with_term = objective_and_grads(*net[:5], *penalties, weights)[2]
+            grads[term] = [(dW - data_dW, db - data_db) for (dW, db), (data_dW, data_db) in zip(with_term, grads["data"])]
     tensors = [(i, part) for i in range(len(params)) for part in (0, 1)]
     rows = _check_tensors(net, [True] * len(params), l2, l1, tensors, grads, tol)
     result = _summary(rows["total"])
@@ -122,7 +122,7 @@ def _check_tensors(net, penalised, l2, l1, tensors, grads, tol) -> dict:
         data_floor = floor(loss_parts + layers[i] + sum(s.sum() for s in layers[i + 1:]), eps)
         floors = {"data": data_floor, "total": data_floor + floor(sum(a + b for a, b in pens), eps),
                   "l2": np.full(theta.shape, floor(pens[i][0], eps)), "l1": np.full(theta.shape, floor(pens[i][1], eps))}
-        checked = {term: g[i][part] for term, g in grads.items() if g[i][part] is not None}  # biases: no penalty
+        checked = {term: g[i][part] for term, g in grads.items()}
         again = np.zeros(theta.shape, dtype=bool)
         for term, analytic in checked.items():
             again |= ~_passes(analytic, values[term], kinks[term], floors[term], rtol, atol)

@@ -41,7 +41,7 @@ def terms_table(result: dict) -> Table:
     table = Table(title="by term of the objective J' = J + L2 + L1", title_justify="left")
     for col in ("term", "max abs error", "max rel error", "noise floor", "kinks", "result"):
         table.add_column(col, justify="left" if col in ("term", "result") else "right")
-    names = {"data": "data loss J", "l2": "L2: l2/2 sum W^2", "l1": "L1: l1 sum |W|"}
+    names = {"data": "data loss J", "l2": "L2 term, l2/2 sum W^2", "l1": "L1 term, l1 sum |W|"}
     for term, summary in result["terms"].items():
         band = summary["parameters"] and max((r["band"] for r in summary["parameters"]), key=_severity)
         table.add_row(names[term], _error(summary["max_abs_error"]),
