@@ -117,17 +117,9 @@ def explain(
     """
     import sys
 
-    from .errors import ConfigError
-    from .explain import explain as explain_network, from_config, from_model
+    from .explain import explain as explain_network, network_of
 
-    if source.endswith(".json"):
-        if set_:
-            raise ConfigError("applies to a config, not to a model file", file=source, where="--set")
-        from .modelfile import load_model
-        network = from_model(load_model(source), source)
-    else:
-        from .config import load_config
-        network = from_config(load_config(source, set_))
+    network = network_of(source, set_)
     text = "\n".join(explain_network(network)) + "\n"
     try:
         text.encode(sys.stdout.encoding or "ascii")

@@ -4,8 +4,11 @@ backward formulas in the lecture's notation (z = Wᵀx + b, a = f(z), δ = ∂J/
 
 from dataclasses import dataclass, field
 
-from .errors import FfnetError
+from .config import load_config
+from .errors import ConfigError, FfnetError
 from .losses import CANONICAL
+from .modelfile import load_model
+from .probe import setup
 
 # name -> (a = f(z) with {z} for the layer's z, f'(a) written with the layer's output a, as activations.py computes it)
 FORMULAS = {
@@ -44,10 +47,17 @@ class Network:
     class_weight: object = None
 
 
+def network_of(source: str, overrides=()) -> Network:
+    """The network of a model file (a path ending in .json) or of a config with its --set overrides."""
+    if source.endswith(".json"):
+        if overrides:
+            raise ConfigError("applies to a config, not to a model file", file=source, where="--set")
+        return from_model(load_model(source), source)
+    return from_config(load_config(source, overrides))
+
+
 def from_config(cfg) -> Network:
     """The config's network; its input and output sizes come from its training data, read as train reads it."""
-    from .probe import setup
-
     try:
         cfg, data, net, _ = setup(cfg)
     except FfnetError as exc:

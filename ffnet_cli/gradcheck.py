@@ -15,14 +15,19 @@ import math
 
 import numpy as np
 
+from .errors import DivergedError
 from .losses import mean_loss
 from .network import forward, objective_and_grads, penalty
 from .noise import floor, loss_size, noise_sizes, penalty_sizes
+from .probe import setup, train_steps
+from .train import divergence_hint, sample_weights
 
 # CS231n's rule of thumb for relative errors (here: the error beyond the noise floor); above the last: "wrong".
 BANDS = ((1e-7, "great"), (1e-4, "fine"), (1e-2, "watch"))
 
+
 def band(relative_error: float) -> str:
+    """The band of a relative error: great, fine, watch or wrong."""
     for limit, name in BANDS:
         if relative_error < limit:
             return name
@@ -129,6 +134,7 @@ def _check_tensors(net, penalised, l2, l1, tensors, grads, tol) -> dict:
         for idx in map(tuple, np.argwhere(again)):
             numeric, size, kink = central(idx, 2)
             relu_kink[idx] |= kink  # a kink within 2 eps spoils the extrapolation: counted as a kink
+            l1_kink[idx] |= with_penalty and bool(l1) and abs(theta[idx]) <= 2 * eps
             for term in values:
                 values[term][idx] = (4 * values[term][idx] - numeric[term]) / 3
         for term in floors:
@@ -245,9 +251,6 @@ def gradcheck_config(cfg, model=None, samples=10, eps=1e-6, rtol=1e-5, atol=1e-8
     """gradcheck() of a config's network (or of a model file's network on the config's data) on the first
     `samples` rows of the training split, in float64, with the config's penalties and class weights;
     after `burn_in` minibatch steps of training from there when asked. Dropout is off in the check."""
-    from .probe import setup, train_steps
-    from .train import sample_weights
-
     cfg, data, net, rng = setup(cfg, model)
     split = data.splits["train"]
     weights = sample_weights(cfg, data)
@@ -255,8 +258,6 @@ def gradcheck_config(cfg, model=None, samples=10, eps=1e-6, rtol=1e-5, atol=1e-8
         dropout = [layer.dropout for layer in cfg.model.hidden]  # training as train does it (none for a model file)
         losses = train_steps(cfg, net, net.scale(split.X), split.T, burn_in, rng, weights, dropout=dropout)
         if not np.isfinite(losses[-1]):
-            from .errors import DivergedError
-            from .train import divergence_hint
             raise DivergedError(f"the burn-in diverged: the loss became {losses[-1]} at step {len(losses)}; "
                                 f"{divergence_hint(cfg)}", file=cfg.path)
     X, T = net.scale(split.X[:samples]), split.T[:samples]

@@ -26,6 +26,7 @@ OVERFIT_TARGET = 0.01  # training stops there ("near zero")
 
 
 def _check(name, status, summary, fix=None, **numbers) -> dict:
+    """One check's report: its verdict, a line of numbers for people, the fix to try, the numbers as data."""
     return {"check": name, "status": status, "summary": summary, "fix": fix if status != "pass" else None,
             "numbers": numbers}
 
@@ -56,6 +57,7 @@ def expected_loss(output: str, loss: str, T) -> tuple[float, str]:
 
 
 def initial_loss(net, X, T) -> dict:
+    """The data loss at initialisation, near what a network that has learnt nothing gives."""
     Z, A = _outputs(net, X)
     loss = float(mean_loss(net.loss, Z, A, T))
     expected, why = expected_loss(net.output, net.loss, T)

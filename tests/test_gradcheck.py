@@ -220,6 +220,13 @@ def test_gradcheck_after_burn_in_checks_a_trained_point_and_passes():
     assert trained["parameters"][0]["max_abs_error"] != start["parameters"][0]["max_abs_error"]
 
 
+def test_a_burn_in_that_diverges_exits_1_with_the_hint(ffnet):
+    result = ffnet("gradcheck", CONFIGS / "regression.yaml", "--set", "train.learning_rate=1e6", "--burn-in", "50")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: ") and "the burn-in diverged" in result.stderr
+    assert "try a smaller train.learning_rate" in result.stderr
+
+
 def test_dropout_is_off_during_gradcheck():
     cfg = load_config(CONFIGS / "moons.yaml", ["model.hidden[0].dropout=0.5", "model.hidden[1].dropout=0.5"])
     assert gradcheck_config(cfg, samples=5)["passed"]
