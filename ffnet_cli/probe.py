@@ -32,7 +32,8 @@ def setup(cfg, model=None):
 def train_steps(cfg, net, X, T, steps, rng, weights=None, penalties=True, dropout=(), until=None) -> list[float]:
     """Train net in place for up to `steps` minibatch steps on the network inputs X (n, d) and targets
     T (n, k) as train.py does: the config's batch size, optimizer, learning-rate schedule and gradient
-    clipping, a fresh shuffle from rng every epoch. Penalties are the config's unless penalties=False.
+    clipping, a fresh shuffle from rng every epoch (a plateau schedule keeps its starting rate: there
+    are no epoch records for it to watch). Penalties are the config's unless penalties=False.
     until(params) is asked after every epoch with the current [(W, b)] and ends training when true.
     Returns each step's data loss."""
     tc = cfg.train
