@@ -1,4 +1,4 @@
-"""What people see on stderr and stdout: the live training table, metrics and gradcheck tables.
+"""What people see on stderr and stdout: the live training table and the metrics tables.
 
 Only the CLI imports this module; the library reports through callbacks and return values.
 """
@@ -122,18 +122,6 @@ def confusion_table(metrics: dict) -> Table:
         table.add_column(c, justify="right")
     for c, row in zip(classes, confusion):
         table.add_row(c, *map(str, row))
-    return table
-
-
-def gradcheck_table(result: dict) -> Table:
-    table = Table(title="gradcheck: backprop vs central differences (float64)", title_justify="left")
-    for col, justify in (("parameter", "left"), ("shape", "left"), ("max abs error", "right"),
-                         ("max rel error", "right"), ("kinks", "right"), ("result", "left")):
-        table.add_column(col, justify=justify)
-    for p in result["parameters"]:
-        table.add_row(p["name"], "x".join(map(str, p["shape"])), f"{p['max_abs_error']:.3e}",
-                      f"{p['max_relative_error']:.3e}", str(p["kinks"]),
-                      "[green]pass[/]" if p["passed"] else "[bold red]FAIL[/]")
     return table
 
 

@@ -227,7 +227,7 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
             if task == "regression":
                 record["r2"] = r2_from_sums(to_numpy(score), to_numpy(sst))
             else:
-                record["accuracy"] = float(score) / (T.size if task == "multilabel" else n)
+                record["accuracy"] = float(score) / n  # exact match for multi-label, as in eval
             if val is not None:
                 model.params = host()
                 Z, A = model.outputs(val.X)
