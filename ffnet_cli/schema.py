@@ -276,3 +276,35 @@ SCHEMA = {
     },
     "output": {"dir": (optional(path), None)},
 }
+
+NESTED = {"model.hidden": LAYER, "train.optimizer": OPTIMIZERS, "train.schedule": SCHEDULES,
+          "train.early_stopping": EARLY_STOPPING}  # keys whose settings are a level further down
+
+
+def key_paths(schema=SCHEMA, where="") -> list[str]:
+    """Every settable dotted key path, with the first hidden layer standing for all of them."""
+    out = []
+    for key, spec in schema.items():
+        here = join(where, key)
+        if isinstance(spec, dict):
+            out += key_paths(spec, here)
+            continue
+        out.append(here)
+        nested = NESTED.get(here)
+        if nested is LAYER:
+            out += key_paths(LAYER, "model.hidden[0]")
+        elif nested is not None:
+            settings = nested if nested is EARLY_STOPPING else {k: s for v in nested.values() for k, s in v.items()}
+            out += [join(here, k) for k in settings]
+    return out
+
+
+def keys_named(name: str) -> list[str]:
+    """Key paths that an option name such as `epochs`, `learning-rate` or `train.epochs` stands for."""
+    name = name.replace("-", "_")
+    paths = key_paths()
+    found = [p for p in paths if p == name or p.rsplit(".", 1)[-1] == name]
+    if not found:
+        close = difflib.get_close_matches(name, {p.rsplit(".", 1)[-1] for p in paths}, n=1, cutoff=0.8)
+        found = [p for p in paths if close and p.rsplit(".", 1)[-1] == close[0]]
+    return found
