@@ -68,7 +68,7 @@ class Command(TyperCommand):
 
 def set_hint(option: str, args) -> str | None:
     """`--set train.epochs=10` for `--epochs 10`: the --set that an unknown option probably meant."""
-    from .schema import keys_named
+    from .config import keys_named
 
     name, _, value = option.lstrip("-").partition("=")
     for i, arg in enumerate(args):

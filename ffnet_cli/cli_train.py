@@ -135,13 +135,13 @@ def _print_outcome(console, result, folder: str, moved) -> None:
     """After training: where an earlier run went, the final metrics (plain text in a log) and the files."""
     from .report import metrics_table, print_plain
     if moved:
-        console.print(f"the earlier run in {folder} was moved to {moved}", markup=False)
+        console.print(f"the earlier run in {folder} was moved to {moved}", markup=False, soft_wrap=True)
     if result.final:
         table = metrics_table(result.final)
         console.print(table) if console.is_terminal else print_plain(console, table)
     console.print(f"wrote {os.path.join(folder, 'model.json')} and metrics.json"
                   + (" (interrupted run: the model as of the last whole batch)" if result.interrupted else ""),
-                  markup=False)
+                  markup=False, soft_wrap=True)
 
 
 def _diverged(result, folder: str, keep: bool, config: str):

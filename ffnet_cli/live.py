@@ -234,7 +234,7 @@ class TrainingReport:
                 "diverged": "diverged: no model is saved (see the error below)"}.get(self.stop_reason, self.stop_reason)
 
     def _closing(self) -> str:
-        line = f"{self._outcome()}; epoch {self.last['epoch']}/{self.epochs}"
+        line = self._outcome() + ("" if self.stop_reason == "completed" else f" at epoch {self.last['epoch']}")
         if self.best_record is not None:
             line += f"; best epoch {self.best_record['epoch']} ({self.monitor} {number(self.best.best)})"
         return line + f"; {clock(time.perf_counter() - self.started)} elapsed"

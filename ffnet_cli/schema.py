@@ -35,10 +35,17 @@ def fail(expected, v, where):
     raise ConfigError(f"expected {expected}, got {show(v)}", where=where)
 
 
+def closest(name, allowed, cutoff=0.6):
+    """The allowed name closest to name, ignoring case (`ReLU` -> `relu`), or None."""
+    lower = {str(a).lower(): str(a) for a in allowed}
+    close = difflib.get_close_matches(str(name).lower(), list(lower), n=1, cutoff=cutoff)
+    return lower[close[0]] if close else None
+
+
 def unknown(kind, v, allowed, where, list_always=True):
     allowed = [str(a) for a in allowed]
-    close = difflib.get_close_matches(str(v), allowed, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    close = closest(v, allowed)
+    hint = f"; did you mean {close!r}?" if close else ""
     listing = f" (allowed: {', '.join(allowed)})" if list_always or not close else ""
     raise ConfigError(f"unknown {kind} {show(v)}{hint}{listing}", where=where)
 
@@ -107,7 +114,8 @@ def list_of(check, nonempty=False):
         if not isinstance(v, list) or (nonempty and not v):
             fail("a non-empty list" if nonempty else "a list", v, where)
         return [check(item, f"{where}[{i}]") for i, item in enumerate(v)]
-    check_list.json = {"type": "array", "items": check.json, **({"minItems": 1} if nonempty else {})}
+    array = {"type": "array", "items": check.json, **({"minItems": 1} if nonempty else {})}
+    check_list.json = array if nonempty else {"anyOf": [array, {"type": "null"}]}  # empty: null is []
     return check_list
 
 
@@ -185,8 +193,8 @@ def named(kind, table):
         for key in given:
             if key != "name" and key not in table[name]:
                 settings = ", ".join(table[name]) or "none"
-                close = difflib.get_close_matches(str(key), list(table[name]), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                close = closest(key, table[name])
+                hint = f"; did you mean {close!r}?" if close else ""
                 raise ConfigError(f"{key!r} is not a setting of {kind} {name!r}{hint} (its settings: {settings})",
                                   where=join(where, str(key)))
         return {"name": name, **check_section(table[name], {k: x for k, x in given.items() if k != "name"}, where)}
@@ -241,6 +249,16 @@ LAYER = {
     "init": (optional(_init), None),  # None: model.init
 }
 
+
+def _layer(v, where):
+    if isinstance(v, int) and not isinstance(v, bool):  # `hidden: [32, 16]`
+        raise ConfigError(f"expected a mapping, got {v}: a hidden layer is written {{units: {v}}} "
+                          f"(or {{units: {v}, activation: relu}})", where=where)
+    return check_section(LAYER, v, where)
+
+
+_layer.json = json_schema(LAYER)
+
 SCHEMA = {
     "seed": (integer(0), 0),
     "data": {
@@ -255,7 +273,7 @@ SCHEMA = {
     },
     "model": {
         "init": (_init, "auto"),
-        "hidden": (list_of(section(LAYER)), None),
+        "hidden": (list_of(_layer), None),
         "output": (choice("output", OUTPUTS), REQUIRED),
     },
     "loss": (optional(choice("loss", tuple(LOSSES))), None),
@@ -276,35 +294,3 @@ SCHEMA = {
     },
     "output": {"dir": (optional(path), None)},
 }
-
-NESTED = {"model.hidden": LAYER, "train.optimizer": OPTIMIZERS, "train.schedule": SCHEDULES,
-          "train.early_stopping": EARLY_STOPPING}  # keys whose settings are a level further down
-
-
-def key_paths(schema=SCHEMA, where="") -> list[str]:
-    """Every settable dotted key path, with the first hidden layer standing for all of them."""
-    out = []
-    for key, spec in schema.items():
-        here = join(where, key)
-        if isinstance(spec, dict):
-            out += key_paths(spec, here)
-            continue
-        out.append(here)
-        nested = NESTED.get(here)
-        if nested is LAYER:
-            out += key_paths(LAYER, "model.hidden[0]")
-        elif nested is not None:
-            settings = nested if nested is EARLY_STOPPING else {k: s for v in nested.values() for k, s in v.items()}
-            out += [join(here, k) for k in settings]
-    return out
-
-
-def keys_named(name: str) -> list[str]:
-    """Key paths that an option name such as `epochs`, `learning-rate` or `train.epochs` stands for."""
-    name = name.replace("-", "_")
-    paths = key_paths()
-    found = [p for p in paths if p == name or p.rsplit(".", 1)[-1] == name]
-    if not found:
-        close = difflib.get_close_matches(name, {p.rsplit(".", 1)[-1] for p in paths}, n=1, cutoff=0.8)
-        found = [p for p in paths if close and p.rsplit(".", 1)[-1] == close[0]]
-    return found
