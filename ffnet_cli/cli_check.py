@@ -13,7 +13,7 @@ def gradcheck(
     set_: SetOpt = [],
     model: Optional[str] = typer.Option(None, "--model", help="Check at this model's weights instead of a fresh init."),
     samples: int = typer.Option(10, "--samples", min=1, help="Use the first N rows of the training data."),
-    eps: float = typer.Option(1e-6, "--eps", min=0.0, help="Finite-difference step."),
+    eps: float = typer.Option(1e-6, "--eps", help="Finite-difference step, > 0."),  # checked below: typer has no x>0
     rtol: float = typer.Option(1e-5, "--rtol", min=0.0, help="Relative tolerance."),
     atol: float = typer.Option(1e-8, "--atol", min=0.0, help="Absolute tolerance."),
     json_: JsonOpt = False,

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from typing import Annotated, List, Optional
 
 import typer
-from rich.markup import escape
 from typer._click.exceptions import NoSuchOption
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
@@ -20,8 +19,16 @@ PANELS = {  # command -> the panel that `ffnet --help` lists it in
     **dict.fromkeys(("train", "gradcheck", "sanity", "explain"), "Train and check"),
     **dict.fromkeys(("eval", "predict", "info", "plot"), "Use a trained model"),
 }
-PLACEHOLDERS = {"integer": "N", "integer range": "N", "float": "X", "float range": "X"}  # else TEXT
+PLACEHOLDERS = {"int": "N", "int range": "N", "float": "X", "float range": "X"}  # else the option's name
 DEBUG_HELP = "Show a Python traceback instead of the one-line error (accepted anywhere on the line)."
+
+
+_MARKUP = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")  # what rich would read as a style tag, as in rich.markup
+
+
+def escape(text: str) -> str:
+    """Help text shown as written, never as rich markup (without importing rich at start-up)."""
+    return _MARKUP.sub(lambda m: f"{m[1]}{m[1]}\\{m[2]}", text)
 
 
 def reflow(text: str) -> str:
@@ -47,7 +54,7 @@ class Command(TyperCommand):
                 param.type = copy.copy(param.type)  # shown by its metavar alone, not as `<str>`
                 param.type.get_metavar = lambda param, ctx: ""
             elif isinstance(param, TyperOption) and not param.is_flag and param.metavar is None:
-                param.metavar = PLACEHOLDERS.get(param.type.name, "TEXT")
+                param.metavar = PLACEHOLDERS.get(param.type.name, param.name.upper())
         self.params.append(TyperOption(param_decls=["--debug"], is_flag=True, expose_value=False, help=DEBUG_HELP))
 
     def collect_usage_pieces(self, ctx):
