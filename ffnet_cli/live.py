@@ -209,11 +209,12 @@ class TrainingReport:
         elapsed = time.perf_counter() - self.started
         todo = self.epochs - (self.first_epoch or 1) + 1
         part = self.batch[1] / self.batch[2] if self.batch else 0.0
-        bar = min(30, int(30 * (self.done + part) / max(todo, 1)))
-        line = Text("━" * bar, style="green") + Text("━" * (30 - bar), style="dim")
-        line.append(f"  epoch {self.last['epoch'] if self.last else '-'}/{self.epochs}  {clock(elapsed)} elapsed")
+        text = f"  epoch {self.last['epoch'] if self.last else '-'}/{self.epochs}  {clock(elapsed)} elapsed"
         if self.stop_reason is None and self.done + part > 0:
-            line.append(f", ETA {clock(elapsed / (self.done + part) * (todo - self.done - part))}")
+            text += f", ETA {clock(elapsed / (self.done + part) * (todo - self.done - part))}"
+        size = max(5, min(30, width - len(text) - 1))  # the bar shrinks: a line longer than the width is cut
+        bar = min(size, int(size * (self.done + part) / max(todo, 1)))
+        line = Text("━" * bar, style="green") + Text("━" * (size - bar), style="dim") + Text(text)
         lines = [line]
         if self.stop_reason is not None:
             lines.append(Text(self._outcome(), style="bold"))

@@ -130,10 +130,11 @@ SUMMARY = ("rows", "inputs", "targets", "task", "classes", "layers", "parameters
 def print_summary(console: Console, summary: dict) -> None:
     """The opening summary: a name column and values wrapped at the console's width under their
     column; keys it does not know (describe() may grow) come last as `key  value` rows."""
-    width = max(console.width, 40) - 11
-    for name, value in summary_rows(summary):
-        lines = textwrap.wrap(value, width, break_on_hyphens=False) or [""]
-        console.print(Text(f"{name:<10} ", style="bold") + Text("\n".join(lines).replace("\n", "\n" + " " * 11)))
+    rows = summary_rows(summary)
+    indent = max(len(name) for name, _ in rows) + 2
+    for name, value in rows:
+        lines = textwrap.wrap(value, max(console.width, 40) - indent, break_on_hyphens=False) or [""]
+        console.print(Text(name.ljust(indent), style="bold") + Text(("\n" + " " * indent).join(lines)))
 
 
 def print_plain(console: Console, table: Table) -> None:
@@ -145,30 +146,36 @@ def print_plain(console: Console, table: Table) -> None:
 
 
 def summary_rows(s: dict) -> list[tuple[str, str]]:
-    rows = [("data", ", ".join(f"{n:,} {split}" for split, n in (s.get("rows") or {}).items()) + " rows")]
+    """(name, text) per line of the opening summary; a part whose keys are missing is left out."""
+    def given(*keys):
+        return all(s.get(k) is not None for k in keys)
+
+    rows = [("data", ", ".join(f"{n:,} {split}" for split, n in s["rows"].items()) + " rows")] if given("rows") else []
     groups = {}
     for item in s.get("inputs") or []:
         groups.setdefault(item.get("became") or item.get("kind") or "", []).append(str(item.get("column")))
-    rows.append(("inputs", "; ".join(f"{became}: {names(cols)}" for became, cols in groups.items())))
-    target = f"{', '.join(s.get('targets') or [])}: {s.get('task')}"
-    if s.get("classes"):
-        target += f", {len(s['classes'])} classes ({names(s['classes'])})"
-    rows.append(("target", target))
-    rows.append(("network", " → ".join(s.get("layers") or []) + f"; {s.get('parameters', 0):,} parameters; "
-                 f"loss {s.get('loss')}"))
-    training = [f"{s.get('epochs')} epochs", f"batch {s.get('batch_size')}", str(s.get("optimizer")),
-                f"learning rate {s.get('learning_rate'):g}, schedule {s.get('schedule')}"]
-    training += [str(s[k]) for k in ("dtype", "device") if s.get(k) not in (None, "float32", "cpu")]
-    rows.append(("training", ", ".join(training)))
+    if groups:
+        rows.append(("inputs", "; ".join(f"{became}: {names(cols)}" for became, cols in groups.items())))
+    if given("targets", "task"):
+        classes = f", {len(s['classes'])} classes ({names(s['classes'])})" if s.get("classes") else ""
+        rows.append(("target", f"{', '.join(s['targets'])}: {s['task']}{classes}"))
+    if given("layers", "parameters", "loss"):
+        rows.append(("network", f"{' → '.join(s['layers'])}; {s['parameters']:,} parameters; loss {s['loss']}"))
+    if given("epochs", "batch_size", "optimizer", "learning_rate", "schedule"):
+        training = [f"{s['epochs']} epochs", f"batch {s['batch_size']}", s["optimizer"],
+                    f"learning rate {s['learning_rate']:g}, schedule {s['schedule']}"]
+        rows.append(("training", ", ".join(training + [str(s[k]) for k in ("dtype", "device")
+                                                      if s.get(k) not in (None, "float32", "cpu")])))
     if s.get("early_stopping"):
         rows.append(("stopping", f"early stopping on {s['early_stopping']}"))
-    rows.append(("output", str(s.get("output")) + (f" ({s['output_rule']})" if s.get("output_rule") else "")))
+    if given("output"):
+        rows.append(("output", str(s["output"]) + (f" ({s['output_rule']})" if s.get("output_rule") else "")))
     for key, value in s.items():
         if key not in SUMMARY and value not in (None, [], {}, ""):
             text = value if isinstance(value, str) else (names([str(v) for v in value]) if isinstance(value, list)
                                                          else json.dumps(value, default=str))
             rows.append((key.replace("_", " "), text))
-    return rows
+    return rows or [("summary", "-")]
 
 
 def names(items, most: int = 8) -> str:
