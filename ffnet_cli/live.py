@@ -159,7 +159,7 @@ class TrainingReport:
             line = json.dumps(finite_or_null(record), allow_nan=False)
         else:
             keys = [k for k in columns([record], 10**6) if k not in ("epoch", "seconds")]
-            line = "  ".join([f"epoch {record['epoch']:>{len(str(self.epochs))}}/{self.epochs}"]
+            line = "  ".join([f"epoch {record['epoch']}/{self.epochs}"]
                              + [f"{LABELS.get(k, k) if k == 'learning_rate' else k} {cell(k, record[k])}" for k in keys]
                              + [f"{cell('seconds', record['seconds'])}ms"])
         print(line, file=self.console.file, flush=True)

@@ -149,7 +149,7 @@ def test_log_when_stderr_is_not_a_terminal_has_an_opening_line_a_line_per_interv
     assert lines[0] == f"ffnet train {CONFIGS / 'iris.yaml'} --set train.epochs=50 -> out: 50 epochs, a line every 2"
     epoch_lines = [line for line in lines if line.startswith("epoch ")]
     assert [int(line.split()[1].split("/")[0]) for line in epoch_lines] == [1] + list(range(2, 51, 2))
-    assert re.fullmatch(r"epoch  1/50  loss \d\.\d{4}  accuracy \d\.\d{4}  val_loss \d\.\d{4}  "
+    assert re.fullmatch(r"epoch 1/50  loss \d\.\d{4}  accuracy \d\.\d{4}  val_loss \d\.\d{4}  "
                         r"val_accuracy \d\.\d{4}  lr 0\.1  \d+\.\dms", epoch_lines[0])
     assert any(line.startswith("completed 50 epochs; best epoch ") for line in lines)
     assert "final metrics" in lines and any(re.fullmatch(r"accuracy\s+\d\.\d{4}\s+\d\.\d{4}", x) for x in lines)
