@@ -84,10 +84,11 @@ def info_lines(facts: dict) -> list[str]:
     target = f"{', '.join(facts['targets'])}"
     if facts["classes"]:
         target += f" ({len(facts['classes'])} classes: {names(facts['classes'])})"
+    network = " → ".join([f"{facts['layers'][0]['inputs']} inputs"]
+                         + [f"{layer['units']} {layer['activation']}" for layer in facts["layers"]])
     lines += [f"task        {facts['task']}: {target}",
-              f"network     {' → '.join([str(facts['layers'][0]['inputs'])] + [str(l['units']) for l in facts['layers']])}"
-              f" units; {facts['parameters']:,} parameters; output {facts['output']}, loss {facts['loss']}, "
-              f"{facts['dtype']}", "", "layer  inputs  units  activation  parameters"]
+              f"network     {network}; {facts['parameters']:,} parameters; loss {facts['loss']}, {facts['dtype']}",
+              "", "layer  inputs  units  activation  parameters"]
     lines += [f"{i + 1:>5}  {l['inputs']:>6}  {l['units']:>5}  {l['activation']:<10}  {l['parameters']:>10,}"
               for i, l in enumerate(facts["layers"])]
     lines += ["", f"inputs ({len(facts['inputs'])} columns, in order)"]

@@ -111,7 +111,7 @@ def test_info_shows_layers_parameters_encoding_provenance_and_final_metrics(runs
     assert result.returncode == 0 and result.stderr == ""
     out = result.stdout
     assert "task        multiclass: species (3 classes: setosa, versicolor, virginica)" in out
-    assert "4 → 16 → 3 units; 131 parameters; output softmax, loss cross_entropy, float32" in out
+    assert "network     4 inputs → 16 relu → 3 softmax; 131 parameters; loss cross_entropy, float32" in out
     assert "    1       4     16  relu                80" in out and "    2      16      3  softmax             51" in out
     assert "sepal_length  number, z-scored with mean" in out
     assert "written by ffnet 0." in out and "seed 0, 100 epochs, batch 16, sgd, learning rate 0.1" in out
