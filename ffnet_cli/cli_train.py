@@ -138,7 +138,11 @@ def _print_outcome(console, result, folder: str, moved) -> None:
         console.print(f"the earlier run in {folder} was moved to {moved}", markup=False, soft_wrap=True)
     if result.final:
         table = metrics_table(result.final)
-        console.print(table) if console.is_terminal else print_plain(console, table)
+        if console.is_terminal:
+            console.print()
+            console.print(table)
+        else:
+            print_plain(console, table)
     console.print(f"wrote {os.path.join(folder, 'model.json')} and metrics.json"
                   + (" (interrupted run: the model as of the last whole batch)" if result.interrupted else ""),
                   markup=False, soft_wrap=True)

@@ -48,7 +48,8 @@ def curves_png(metrics: dict) -> bytes:
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-        ax.legend()
+        if ax.get_legend_handles_labels()[0]:  # an interrupted run may have no epoch at all
+            ax.legend()
     losses = [v for e in epochs for v in (e.get("loss"), e.get("val_loss")) if v is not None]
     if losses and min(losses) > 0:
         loss_ax.set_yscale("log")
