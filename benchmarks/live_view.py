@@ -14,7 +14,10 @@ Cases: configs/iris.yaml (120 training rows, a 1 ms epoch: the per-epoch cost of
 largest here) and 784-256-256-10 relu/softmax, float32, batch 128, on 20,000 rows of
 benchmarks/bench.py's synthetic data.
 
-Prints one JSON object. Run from the repository root:  python benchmarks/live_view.py [--rounds N]
+Prints one JSON object. Run from the repository root:
+    OPENBLAS_NUM_THREADS=1 python benchmarks/live_view.py [--rounds N]
+(one BLAS thread: on a loaded 2-core machine two threads make single epochs of the large network
+vary by 10x, in either run; the view's cost does not depend on the thread count).
 """
 
 import argparse

@@ -19,7 +19,8 @@ PANELS = {  # command -> the panel that `ffnet --help` lists it in
     **dict.fromkeys(("train", "gradcheck", "sanity", "explain"), "Train and check"),
     **dict.fromkeys(("eval", "predict", "info", "plot"), "Use a trained model"),
 }
-PLACEHOLDERS = {"int": "N", "int range": "N", "float": "X", "float range": "X"}  # else the option's name
+PLACEHOLDERS = {"int": "N", "int range": "N", "float": "X", "float range": "X"}  # else the option's name,
+NAMED = {"data": "FILE", "out": "DIR"}  # or this
 DEBUG_HELP = "Show a Python traceback instead of the one-line error (accepted anywhere on the line)."
 
 
@@ -54,7 +55,7 @@ class Command(TyperCommand):
                 param.type = copy.copy(param.type)  # shown by its metavar alone, not as `<str>`
                 param.type.get_metavar = lambda param, ctx: ""
             elif isinstance(param, TyperOption) and not param.is_flag and param.metavar is None:
-                param.metavar = PLACEHOLDERS.get(param.type.name, param.name.upper())
+                param.metavar = PLACEHOLDERS.get(param.type.name) or NAMED.get(param.name, param.name.upper())
         self.params.append(TyperOption(param_decls=["--debug"], is_flag=True, expose_value=False, help=DEBUG_HELP))
 
     def collect_usage_pieces(self, ctx):
