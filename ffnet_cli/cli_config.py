@@ -28,6 +28,9 @@ def init(
 ):
     """Write a commented starter config: edit its data path, then train it.
 
+    Every key in it is explained in a comment; `ffnet schema` and the README's "Config reference"
+    list the rest.
+
     Example:
       ffnet init > my.yaml
       ffnet init regression --out house_prices.yaml

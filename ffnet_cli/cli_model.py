@@ -50,6 +50,8 @@ def predict(
 ):
     """Write predictions on stdout, one row per input row, in input order: CSV, or JSON lines.
 
+    The input needs the model's feature columns, by name; other columns are ignored.
+
     Example:
       ffnet predict runs/xor/model.json < datasets/xor.csv > predictions.csv
       ffnet predict runs/iris/model.json --data new.csv --proba --format jsonl

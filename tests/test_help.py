@@ -35,6 +35,11 @@ def test_every_command_has_h_and_help_an_example_and_readable_placeholders(ffnet
     assert not re.search(r"<(str|int|float|text)|\{[a-z_]+\}|TEXT", text), text  # no `<str>`, `{config}`
     usage = next(line for line in text.splitlines() if "Usage:" in line)
     assert "{" not in usage
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if "Example:" in line)
+    if lines[at].strip() == "Example:":  # examples on their own lines are indented under it
+        indent = len(lines[at]) - len(lines[at].lstrip())
+        assert lines[at + 1].startswith(" " * (indent + 2) + "ffnet "), lines[at:at + 2]
 
 
 def test_the_main_help_lists_commands_in_panels_and_shows_debug(ffnet):
