@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 
+from . import __version__
 from .activations import HIDDEN, OUTPUTS
 from .errors import DivergedError, ModelFileError
 from .fileio import atomic_write, dumps, read_file
@@ -27,6 +28,7 @@ def model_to_dict(model: Model) -> dict:
         "classes": None if model.classes is None else list(model.classes),
         "standardize": None,
         "dtype": model.dtype,
+        "ffnet_version": __version__,  # provenance; never a time: a resumed run writes the same bytes
         "layers": [
             {"activation": act, "weights": W.tolist(), "bias": b.tolist()}
             for act, (W, b) in zip(model.activations, model.params)

@@ -8,6 +8,7 @@ that the schedule sets for the epoch (schedules.py).
 import math
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -134,8 +135,8 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
     """Train the config's network; the state of a run to continue comes as `resume`.
 
     on_start(data, model) is called once the data is read and the network built; on_epoch(record,
-    health) after each epoch with its metrics.json entry and the layers' health on its last minibatch
-    (Workspace.health); on_batch(epoch, done, total, loss) now and then
+    health) after each epoch with its metrics.json entry and health(), the layers' health on its last
+    minibatch (Workspace.health; computed only when called, valid during on_epoch); on_batch(epoch, done, total, loss) now and then
     within an epoch (at most every 0.1 s); should_stop() is asked at every batch boundary
     (Ctrl-C), and ends training cleanly at the last whole batch. The math runs on the array module
     of train.device (numpy, or CuPy on a GPU), unless `xp` names one.
@@ -200,7 +201,7 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
                     theta_before[...] = ws.theta
                 optimizer.step(ws.theta, ws.grad, 1.0 if fold else lr)
                 if last and on_epoch is not None:
-                    health = ws.health(theta_before, m, lr if fold else 1.0)
+                    health = partial(ws.health, theta_before, m, lr if fold else 1.0)  # if the view asks
                 result.steps += 1
                 loss_sum += loss * m
                 objective_sum += objective * m
