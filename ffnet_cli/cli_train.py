@@ -1,32 +1,14 @@
 """`ffnet train`: parse, train with a live view, save the run."""
 
 import os
-import signal
 import sys
 from typing import Optional
 
 import typer
 
-from .cli_common import ConfigArg, JsonOpt, SetOpt, app, print_json, stderr_console
+from . import interrupts
+from .cli_common import ConfigArg, JsonOpt, SetOpt, app, check_stdout, print_json, stderr_console
 from .errors import DivergedError
-
-EXIT_INTERRUPTED = 130
-
-
-class StopFlag:
-    """Ctrl-C asks training to stop at the next batch boundary; a second one is only noted."""
-
-    def __init__(self):
-        self.requested = False
-
-    def __call__(self, signum=None, frame=None):
-        if self.requested:
-            print("still saving; please wait", file=sys.stderr, flush=True)
-        self.requested = True
-
-    def is_set(self) -> bool:
-        return self.requested
-
 
 @app.command()
 def train(
@@ -45,8 +27,8 @@ def train(
     """Train the network a config describes; write model.json and metrics.json.
 
     In the default folder runs/<config stem>, an earlier run's files are moved to previous-N/
-    first. Ctrl-C stops at the next batch and saves the model so far (exit 130); `--resume` of
-    the folder continues it.
+    first. Ctrl-C (or SIGTERM, SIGHUP) stops at the next batch and saves the model so far (exit 130,
+    143, 129); `--resume` of the folder continues it.
 
     Example:  ffnet train configs/xor.yaml --set train.epochs=200 --out runs/xor
     """
@@ -57,32 +39,31 @@ def train(
 
     if init and resume:
         raise typer.BadParameter("give --init MODEL or --resume DIR, not both", param_hint="'--resume'")
+    if json_:
+        check_stdout()
     cfg = load_config(config, set_)
     init_model = load_model(init) if init else None
     folder, default_folder = output_folder(resume or out, cfg)
     console = None if quiet else stderr_console()
-    stop = StopFlag()
 
     def on_start(data, model):
         from .summary import describe, warnings
+        interrupts.stop_softly()  # training starts: a signal now stops it at the next batch, and it is saved
         if console is not None:
             from .report import print_summary
             print_summary(console, describe(cfg, data, model, folder))
         for warning in warnings(cfg, data, model):
             print(f"warning: {warning}", file=sys.stderr, flush=True)
 
-    previous = signal.signal(signal.SIGINT, stop)
-    try:
-        if console is None:
+    stop = interrupts.stop_requested
+    if console is None:
+        outcome = train_run(cfg, folder, default_folder and not resume, init_model, resume,
+                            on_start=on_start, should_stop=stop)
+    else:
+        from .report import TrainingReport
+        with TrainingReport(cfg.train.epochs, console, f"ffnet train {config}") as report:
             outcome = train_run(cfg, folder, default_folder and not resume, init_model, resume,
-                                on_start=on_start, should_stop=stop.is_set)
-        else:
-            from .report import TrainingReport
-            with TrainingReport(cfg.train.epochs, console, f"ffnet train {config}") as report:
-                outcome = train_run(cfg, folder, default_folder and not resume, init_model, resume,
-                                    on_start=on_start, on_epoch=report.on_epoch, should_stop=stop.is_set)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+                                on_start=on_start, on_epoch=report.on_epoch, should_stop=stop)
     result, written, moved = outcome
     if result.diverged:
         _diverged(result, folder, keep_diverged, config)
@@ -90,26 +71,29 @@ def train(
         from .report import metrics_table
         if moved:
             console.print(f"the earlier run in {folder} was moved to {moved}")
-        if result.final:
-            console.print(metrics_table(result.final))
-        console.print(f"wrote {os.path.join(folder, 'model.json')} and metrics.json"
-                      + (" (interrupted run: the model as of the last whole batch)" if result.interrupted else ""))
-    if json_:
+        if written is None:
+            console.print(f"interrupted before the first batch: nothing was written to {folder}")
+        else:
+            if result.final:
+                console.print(metrics_table(result.final))
+            console.print(f"wrote {os.path.join(folder, 'model.json')} and metrics.json"
+                          + (" (interrupted run: the model as of the last whole batch)" if result.interrupted else ""))
+    if json_ and written is not None:
         print_json(written)
-    if result.interrupted:
-        raise typer.Exit(EXIT_INTERRUPTED)
+    if interrupts.exit_code() is not None:  # also when the signal came after the last batch: the run is saved
+        raise typer.Exit(interrupts.exit_code())
 
 
 def _diverged(result, folder: str, keep: bool, config: str):
     """Raise DivergedError (exit 1), first writing the last finite weights if asked to."""
-    from .modelfile import save_model
-    from .runs import make_folder
+    from .fileio import dumps
+    from .modelfile import model_to_dict
+    from .runs import save_run
 
     message = f"training diverged: {result.diverged}"
     if keep:
-        make_folder(folder)
         path = os.path.join(folder, "model.last-finite.json")
-        save_model(result.model, path)
+        save_run(folder, {"model.last-finite.json": dumps(model_to_dict(result.model))}, keep_previous=False)
         message += f"; the last finite weights are in {path} (no model.json was written)"
     else:
         message += "; no model was written (--keep-diverged saves the last finite weights)"
