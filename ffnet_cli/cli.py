@@ -63,6 +63,9 @@ def main(argv=None) -> None:
             _error(f"internal error ({type(exc).__name__}: {exc}); please report it with the output of "
                    "the same command run with --debug")
             code = 1
+    if code == 0 and interrupts.exit_code() is not None:  # a signal whose Interrupted a library swallowed
+        print("interrupted", file=sys.stderr)
+        code = interrupts.exit_code()
     failure = stdout_failure()
     if failure is not None:
         gone = isinstance(failure, BrokenPipeError)  # the reader went away (`... | head`): quietly

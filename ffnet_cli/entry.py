@@ -13,12 +13,21 @@ from . import interrupts
 
 def main() -> None:
     interrupts.install()
+    sys.unraisablehook = _unraisable
     try:
         _stand_in_for_closed_std_streams()
         from .cli import main as run
         run()
     except interrupts.Interrupted as exc:  # before (or after) the CLI's own error boundary
         _quit(exc.exit_code)
+
+
+def _unraisable(unraisable, default=sys.unraisablehook) -> None:
+    """A signal's Interrupted raised inside a finalizer cannot propagate; Python would print it as
+    "Exception ignored". The signal is noted all the same, and acted on at the next checkpoint
+    (training's start, the command's end)."""
+    if not isinstance(unraisable.exc_value, interrupts.Interrupted):
+        default(unraisable)
 
 
 def _quit(code: int) -> None:

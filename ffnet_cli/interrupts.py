@@ -55,7 +55,13 @@ def restore(previous: dict) -> None:
 
 
 def stop_softly() -> None:
-    """From now on a signal asks training to stop at the next minibatch instead of ending the command."""
+    """From now on a signal asks training to stop at the next minibatch instead of ending the command.
+
+    A signal that came before, whose Interrupted some library swallowed (a bare `except:`, a
+    finalizer), ends the command now.
+    """
+    if _state["signum"] is not None:
+        raise Interrupted(_state["signum"])
     _state["soft"] = True
 
 
