@@ -28,7 +28,7 @@ _state = {"signum": None, "soft": False}  # the first signal received; whether t
 
 def handle(signum, frame) -> None:
     if _state["signum"] is not None and _state["soft"]:
-        say("still saving; please wait\n")
+        say("already stopping; please wait\n")
     if _state["signum"] is None:
         _state["signum"] = signum
     if not _state["soft"]:
