@@ -29,7 +29,7 @@ def gradcheck(
     if not eps > 0:  # a step of 0 would divide by zero
         raise typer.BadParameter(f"{eps} is not > 0", param_hint="'--eps'")
     cfg = load_config(config, set_)
-    result = gradcheck_config(cfg, load_model(model) if model else None, samples, eps, rtol, atol)
+    result = gradcheck_config(cfg, load_model(model) if model is not None else None, samples, eps, rtol, atol)
     if json_:
         print_json(result)
     else:

@@ -37,13 +37,13 @@ def train(
     from .runs import output_folder
     from .session import train_run
 
-    if init and resume:
+    if init is not None and resume is not None:
         raise typer.BadParameter("give --init MODEL or --resume DIR, not both", param_hint="'--resume'")
     if json_:
         check_stdout()
     cfg = load_config(config, set_)
-    init_model = load_model(init) if init else None
-    folder, default_folder = output_folder(resume or out, cfg)
+    init_model = load_model(init) if init is not None else None
+    folder, default_folder = output_folder(out if resume is None else resume, cfg)
     console = None if quiet else stderr_console()
 
     def on_start(data, model):
@@ -57,12 +57,12 @@ def train(
 
     stop = interrupts.stop_requested
     if console is None:
-        outcome = train_run(cfg, folder, default_folder and not resume, init_model, resume,
+        outcome = train_run(cfg, folder, default_folder and resume is None, init_model, resume,
                             on_start=on_start, should_stop=stop)
     else:
         from .report import TrainingReport
         with TrainingReport(cfg.train.epochs, console, f"ffnet train {config}") as report:
-            outcome = train_run(cfg, folder, default_folder and not resume, init_model, resume,
+            outcome = train_run(cfg, folder, default_folder and resume is None, init_model, resume,
                                 on_start=on_start, on_epoch=report.on_epoch, should_stop=stop)
     result, written, moved = outcome
     if result.diverged:

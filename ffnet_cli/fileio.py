@@ -14,6 +14,8 @@ def read_file(path: str, error: type[FfnetError], kind: str, limit: int | None =
     `kind` names what the file should be ("config", "data", "model"); a file larger than `limit`
     bytes is refused after reading at most limit + 1 of them (a pipe or device has no size).
     """
+    if path == "":
+        raise error("the file name is empty", file="''")
     try:
         with open(path, "rb") as f:
             data = f.read(size if limit is None else limit + 1)

@@ -36,7 +36,7 @@ def output_folder(out: str | None, cfg) -> tuple[str, bool]:
     when there is something to write: a run that fails leaves no empty folders behind.
     """
     if out == "":
-        raise OutputError("the output folder name is empty", file="--out")
+        raise OutputError("the output folder name is empty", file="''")
     folder = out or cfg.output_dir or os.path.join("runs", Path(cfg.path).stem)
     if "\0" in folder:
         raise OutputError("invalid folder name", file=repr(folder))
