@@ -12,7 +12,8 @@ import typer
 
 from . import cli_check, cli_model, cli_train  # noqa: F401  (they register their commands on the app)
 from . import interrupts
-from .cli_common import ForgivingStderr, StdoutClosed, WatchedStdout, app, discard_stdout, stdout_failure, why_not_written
+from .cli_common import (ForgivingStderr, StdoutClosed, WatchedStdout, app, discard_stdout, stdout_failure,
+                         why_not_written)
 from .errors import FfnetError
 
 

@@ -145,8 +145,8 @@ def save_run(folder: str, files: dict, keep_previous: bool) -> str | None:
     with deferred():
         created = make_folder(folder)
         temporaries = {}
-        earlier = "nothing was written" if not any(
-            os.path.exists(os.path.join(folder, name)) for name in files) else f"the earlier files in {folder} are unchanged"
+        earlier = (f"the earlier files in {folder} are unchanged"
+                   if any(os.path.exists(os.path.join(folder, name)) for name in files) else "nothing was written")
         try:
             for name, content in files.items():
                 path = os.path.join(folder, name)
