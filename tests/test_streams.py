@@ -98,3 +98,10 @@ def test_a_stderr_that_cannot_be_written_loses_the_messages_not_the_run(folder, 
                                 **({"stderr": full} if stderr == "full" else {"preexec_fn": close(2)}))
     assert (result.returncode, result.stdout) == (0, b"")
     assert sorted(os.listdir(folder / "out")) == ["metrics.json", "model.json", "state.npz"]
+
+
+@pytest.mark.parametrize("argv", [WRITERS["eval"], WRITERS["train --json"]], ids=["eval", "train --json"])
+def test_a_closed_stdin_does_not_bother_a_command_that_does_not_read_it(folder, argv):
+    result = run(folder, argv, stdout=subprocess.PIPE, preexec_fn=close(0))
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert result.stdout
