@@ -28,7 +28,7 @@ def main(argv=None) -> None:
     if debug:
         args.remove("--debug")
     caller_handlers = None
-    if argv is not None or signal.getsignal(signal.SIGINT) is not interrupts.handle:
+    if argv is not None or not interrupts.installed():
         caller_handlers = interrupts.install()
     if argv is None:
         sys.stdout, sys.stderr = WatchedStdout(sys.stdout), ForgivingStderr(sys.stderr)

@@ -31,12 +31,17 @@ def _unraisable(unraisable, default=sys.unraisablehook) -> None:
 
 
 def _quit(code: int) -> None:
-    """End now: nothing has been written, so there is nothing to save or flush."""
+    """End at once with the signal's exit code (files are never half written: writes defer signals)."""
     import signal
     for sig in interrupts.EXIT_CODES:  # a second signal changes nothing now
         signal.signal(sig, signal.SIG_IGN)
     interrupts.say("interrupted\n")
-    os._exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    os._exit(code)  # not Python's shutdown, which would flush a broken stdout once more
 
 
 def _stand_in_for_closed_std_streams() -> None:

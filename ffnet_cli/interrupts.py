@@ -23,7 +23,7 @@ class Interrupted(BaseException):
         self.exit_code = EXIT_CODES[signum]
 
 
-_state = {"signum": None, "soft": False}  # the first signal received; whether training is running
+_state = {"signum": None, "soft": False, "installed": False}  # the first signal; training runs; handled
 
 
 def handle(signum, frame) -> None:
@@ -44,12 +44,25 @@ def say(text: str) -> None:
 
 
 def install() -> dict:
-    """Handle the stop signals from now on; returns the handlers they had (for `restore`)."""
-    _state.update(signum=None, soft=False)
-    return {sig: signal.signal(sig, handle) for sig in EXIT_CODES}
+    """Handle the stop signals from now on; returns the handlers they had (for `restore`).
+
+    A signal that the caller ignores stays ignored, as is the custom: `nohup ffnet train ...` is not
+    stopped by SIGHUP, nor is a background job of a script by the terminal's Ctrl-C.
+    """
+    _state.update(signum=None, soft=False, installed=True)
+    previous = {sig: signal.getsignal(sig) for sig in EXIT_CODES}
+    for sig, handler in previous.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(sig, handle)
+    return previous
+
+
+def installed() -> bool:
+    return _state["installed"]
 
 
 def restore(previous: dict) -> None:
+    _state["installed"] = False
     for sig, handler in previous.items():
         signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
@@ -92,6 +105,7 @@ def deferred():
     try:
         yield
     finally:
-        restore(previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
         if pending:
             signal.raise_signal(pending[0])

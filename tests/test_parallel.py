@@ -14,7 +14,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import FFNET
+from conftest import FFNET, default_signals
 
 XOR = "x1,x2,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n"
 CONFIG = "data: {train: d.csv}\nmodel: {output: sigmoid, hidden: [{units: 128}, {units: 128}]}\ntrain: {epochs: 3}\n"
@@ -30,7 +30,8 @@ def train_at_once(folder, seeds, *args, stop_at_once=False):
     """
     more = ["--set", "train.epochs=1000000"] if stop_at_once else ["--quiet"]
     runs = [subprocess.Popen([*FFNET, "train", "c.yaml", "--set", f"seed={seed}", *more, *args], cwd=folder,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0) for seed in seeds]
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0, preexec_fn=default_signals)
+            for seed in seeds]
     try:
         if stop_at_once:
             for run in runs:

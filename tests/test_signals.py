@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import FFNET
+from conftest import FFNET, default_signals
 from ffnet_cli.modelfile import load_model
 
 CODES = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
@@ -42,6 +42,7 @@ def write_data(path, n=2000):
 
 
 def start(folder, *args, **popen):
+    popen.setdefault("preexec_fn", default_signals)
     return subprocess.Popen([*FFNET, *args], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             bufsize=0, **popen)  # unbuffered: select must see what readline has not read
 
@@ -143,7 +144,7 @@ def test_ctrl_c_during_start_up_ends_with_130_and_no_traceback(tmp_path, launche
     judged = []
     for delay in range(0, 101, 10):
         run = subprocess.Popen([*launcher, "train", "c.yaml", "--quiet", "--out", "out"], cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=default_signals)
         time.sleep(delay / 1000)
         installed = run.poll() is None and handlers_installed(run.pid)
         run.send_signal(signal.SIGINT)
@@ -163,6 +164,7 @@ def test_a_closed_terminal_hangs_up_and_the_run_is_saved(tmp_path):
     main, terminal = pty.openpty()
 
     def controlling_terminal():  # the child leads a new session whose terminal is the pty
+        default_signals()
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
     run = subprocess.Popen([*FFNET, "train", "long.yaml", "--out", "out"], cwd=tmp_path, stdin=terminal,
                            stdout=terminal, stderr=terminal, start_new_session=True,
@@ -183,7 +185,38 @@ def test_a_closed_terminal_hangs_up_and_the_run_is_saved(tmp_path):
     check_saved_run(tmp_path / "out", "")
 
 
-def test_a_run_stopped_before_its_first_batch_writes_nothing(tmp_path, monkeypatch, capsys):
+def test_nohup_keeps_sighup_ignored(tmp_path):
+    """`nohup ffnet train ...`: the caller ignores SIGHUP, and so does ffnet; SIGTERM still stops it."""
+    write_data(tmp_path / "d.csv")
+    (tmp_path / "long.yaml").write_text(LONG_RUN)
+
+    def nohup():
+        default_signals()
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    run = start(tmp_path, "train", "long.yaml", "--out", "out", preexec_fn=nohup)
+    try:
+        wait_for_line(run.stderr, b"epoch 1/")
+        run.send_signal(signal.SIGHUP)
+        with pytest.raises(subprocess.TimeoutExpired):
+            run.wait(timeout=1)
+        run.send_signal(signal.SIGTERM)
+        stdout, stderr = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 143
+    check_saved_run(tmp_path / "out", stderr.decode())
+
+
+@pytest.fixture
+def ctrl_c_as_usual():
+    """SIGINT raising KeyboardInterrupt, as Python sets it up, also when the tests run where it is ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_a_run_stopped_before_its_first_batch_writes_nothing(tmp_path, monkeypatch, capsys, ctrl_c_as_usual):
     """A Ctrl-C that lands after the data is read but before the first minibatch step."""
     from ffnet_cli import summary
     from ffnet_cli.cli import main
@@ -208,7 +241,7 @@ def test_a_run_stopped_before_its_first_batch_writes_nothing(tmp_path, monkeypat
     assert (tmp_path / "out/model.json").read_text() == "an earlier model\n"
 
 
-def test_a_signal_during_a_write_acts_when_the_files_are_complete(tmp_path, monkeypatch):
+def test_a_signal_during_a_write_acts_when_the_files_are_complete(tmp_path, monkeypatch, ctrl_c_as_usual):
     """Ctrl-C (here Python's own KeyboardInterrupt) while the first file of a run is being written:
     every file is complete and in place before it acts."""
     from ffnet_cli.runs import save_run
