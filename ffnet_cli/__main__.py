@@ -1,3 +1,3 @@
-from .cli import main
+from ffnet_cli.entry import main
 
 main()

@@ -5,33 +5,33 @@ exit code; data goes to stdout, everything meant for people to stderr. The comma
 cli_train.py, cli_model.py and cli_check.py, on the app of cli_common.py.
 """
 
-import os
 import signal
 import sys
 
 import typer
 
 from . import cli_check, cli_config, cli_model, cli_run, cli_train  # noqa: F401  (they register their commands on the app)
-from .cli_common import StdoutClosed, app
-from .cli_train import EXIT_INTERRUPTED
+from . import interrupts
+from .cli_common import (ForgivingStderr, StdoutClosed, WatchedStdout, app, discard_stdout, stdout_failure,
+                         why_not_written)
 from .errors import FfnetError
 
 
-class _Interrupted(BaseException):
-    """Ctrl-C outside training: not a KeyboardInterrupt, so the CLI framework passes it on to main."""
-
-
-def _interrupt(signum, frame):
-    raise _Interrupted()
-
-
 def main(argv=None) -> None:
-    """Entry point: run the app and turn every error into one line and an exit code."""
+    """Entry point: run the app and turn every error into one line and an exit code.
+
+    Run as the `ffnet` command (argv None), the stop signals' handlers are already in place (entry.py);
+    called with argv (tests), it installs them for the call and gives the caller's back.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     if debug:
         args.remove("--debug")
-    caller_handler = signal.signal(signal.SIGINT, _interrupt)
+    caller_handlers = None
+    if argv is not None or not interrupts.installed():
+        caller_handlers = interrupts.install()
+    if argv is None:
+        sys.stdout, sys.stderr = WatchedStdout(sys.stdout), ForgivingStderr(sys.stderr)
     try:
         # Not standalone: usage errors come back as exceptions, to be shown as one line below.
         code = app(args=args, prog_name="ffnet", standalone_mode=False)
@@ -45,9 +45,9 @@ def main(argv=None) -> None:
         code = exc.exit_code
     except typer.TyperException as exc:  # unknown option, missing argument, a bad option value
         code = _usage_error(exc)
-    except _Interrupted:
+    except interrupts.Interrupted as exc:
         print("interrupted", file=sys.stderr)
-        code = EXIT_INTERRUPTED
+        code = exc.exit_code
     except (StdoutClosed, BrokenPipeError):
         code = 0  # the reader went away (`ffnet predict ... | head`): stop quietly
     except MemoryError:
@@ -55,20 +55,33 @@ def main(argv=None) -> None:
             raise
         _error("out of memory: the data or the network is too large for this machine")
         code = 2
-    except Exception as exc:  # a bug: still one line, with the way to the traceback
-        if debug:
+    except Exception as exc:
+        if isinstance(exc, OSError) and stdout_failure() is not None:
+            code = 0  # writing to stdout failed (`--help > /dev/full`): said below
+        elif debug:
             raise
-        _error(f"internal error ({type(exc).__name__}: {exc}); please report it with the output of "
-               "the same command run with --debug")
-        code = 1
-    if _stdout_is_broken():
-        # The reader went away (`... | head`): stop quietly, and point stdout at devnull so that
-        # Python's own flush at exit does not complain.
-        code = 0
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    # Everything is saved: a late Ctrl-C must not kill the exiting interpreter (Python restores the
-    # default SIGINT action while it shuts down, which would turn exit 130 into death by signal).
-    signal.signal(signal.SIGINT, signal.SIG_IGN if argv is None else caller_handler)
+        else:  # a bug: still one line, with the way to the traceback
+            _error(f"internal error ({type(exc).__name__}: {exc}); please report it with the output of "
+                   "the same command run with --debug")
+            code = 1
+    if code == 0 and interrupts.exit_code() is not None:  # a signal whose Interrupted a library swallowed
+        print("interrupted", file=sys.stderr)
+        code = interrupts.exit_code()
+    failure = stdout_failure()
+    if failure is not None:
+        gone = isinstance(failure, BrokenPipeError)  # the reader went away (`... | head`): quietly
+        if not gone:  # closed (`>&-`) or full (`> /dev/full`): the output is lost, say so
+            _error(f"cannot write to stdout: {why_not_written(failure)}")
+        if code not in interrupts.EXIT_CODES.values():
+            code = 0 if gone else 2
+        discard_stdout()
+    if caller_handlers is None:
+        # Everything is saved: a late signal must not kill the exiting interpreter (Python restores
+        # the default SIGINT action while it shuts down, which would turn exit 130 into death by signal).
+        for sig in interrupts.EXIT_CODES:
+            signal.signal(sig, signal.SIG_IGN)
+    else:
+        interrupts.restore(caller_handlers)
     sys.exit(code)
 
 
@@ -85,11 +98,3 @@ def _usage_error(exc) -> int:
     hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
     _error(exc.format_message().rstrip(".") + hint)
     return getattr(exc, "exit_code", 2)
-
-
-def _stdout_is_broken() -> bool:
-    try:
-        sys.stdout.flush()
-        return False
-    except (BrokenPipeError, ValueError):
-        return True

@@ -60,7 +60,7 @@ def gradcheck(
     from .modelfile import load_model
 
     cfg = load_config(config, set_)
-    result = gradcheck_config(cfg, load_model(model) if model else None, samples, eps, rtol, atol, burn_in,
+    result = gradcheck_config(cfg, load_model(model) if model is not None else None, samples, eps, rtol, atol, burn_in,
                               directional, inputs)
     if json_:
         print_json(result)

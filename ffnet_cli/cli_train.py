@@ -2,7 +2,6 @@
 
 import os
 import shlex
-import signal
 import sys
 from contextlib import nullcontext
 from enum import Enum
@@ -10,30 +9,13 @@ from typing import Optional
 
 import typer
 
-from .cli_common import ConfigArg, JsonOpt, SetOpt, app, print_json, stderr_console
+from . import interrupts
+from .cli_common import ConfigArg, JsonOpt, SetOpt, app, check_stdout, print_json, stderr_console
 from .errors import DivergedError
-
-EXIT_INTERRUPTED = 130
-
 
 class LogFormat(str, Enum):
     text = "text"
     jsonl = "jsonl"
-
-
-class StopFlag:
-    """Ctrl-C asks training to stop at the next batch boundary; a second one is only noted."""
-
-    def __init__(self):
-        self.requested = False
-
-    def __call__(self, signum=None, frame=None):
-        if self.requested:
-            print("still saving; please wait", file=sys.stderr, flush=True)
-        self.requested = True
-
-    def is_set(self) -> bool:
-        return self.requested
 
 
 @app.command()
@@ -60,7 +42,8 @@ def train(
     elsewhere, one line per reporting interval. The output folder DIR is --out (relative to the
     current folder), else output.dir (relative to the config's folder), else runs/<config stem>
     (relative to the current folder), where an earlier run's files are moved to previous-N/ first.
-    Ctrl-C stops at the next batch and saves the model so far (exit 130); --resume DIR continues it.
+    Ctrl-C (or SIGTERM, SIGHUP) stops at the next batch and saves the model so far (exit 130, 143,
+    129); --resume DIR continues it.
 
     Config keys: `ffnet schema` lists them all, `ffnet init` writes a commented starter config, and
     the README's "Config reference" explains each. Set one for a single run with --set KEY=VALUE.
@@ -76,16 +59,18 @@ def train(
     from .runs import output_folder
     from .session import train_run
 
-    if init and resume:
+    if init is not None and resume is not None:
         raise typer.BadParameter("give --init MODEL or --resume DIR, not both", param_hint="'--resume'")
+    if json_:
+        check_stdout()
     cfg = load_config(config, set_)
-    init_model = load_model(init) if init else None
-    folder, default_folder = output_folder(resume or out, cfg)
+    init_model = load_model(init) if init is not None else None
+    folder, default_folder = output_folder(out if resume is None else resume, cfg)
     report = None if quiet else TrainingReport(stderr_console(), cfg, title(config, set_, folder), log_format)
-    stop = StopFlag()
 
     def on_start(data, model):
         from .summary import describe, warnings
+        interrupts.stop_softly()  # training starts: a signal now stops it at the next batch, and it is saved
         if report is not None:
             summary = describe(cfg, data, model, folder)
             summary["output_rule"] = output_rule(out, resume, cfg)
@@ -94,24 +79,20 @@ def train(
             print(f"warning: {warning}", file=sys.stderr, flush=True)
 
     callbacks = {} if report is None else {"on_epoch": report.on_epoch, "on_batch": report.on_batch}
-    previous = signal.signal(signal.SIGINT, stop)
-    try:
-        with report or nullcontext():
-            outcome = train_run(cfg, folder, default_folder and not resume, init_model, resume,
-                                on_start=on_start, should_stop=stop.is_set, **callbacks)
-            if report is not None:
-                report.finish(outcome[0])
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    with report or nullcontext():
+        outcome = train_run(cfg, folder, default_folder and resume is None, init_model, resume,
+                            on_start=on_start, should_stop=interrupts.stop_requested, **callbacks)
+        if report is not None:
+            report.finish(outcome[0])
     result, written, moved = outcome
     if result.diverged:
         _diverged(result, folder, keep_diverged, config)
     if report is not None:
-        _print_outcome(report.console, result, folder, moved)
-    if json_:
+        _print_outcome(report.console, result, folder, moved, written)
+    if json_ and written is not None:
         print_json(written)
-    if result.interrupted:
-        raise typer.Exit(EXIT_INTERRUPTED)
+    if interrupts.exit_code() is not None:  # also when the signal came after the last batch: the run is saved
+        raise typer.Exit(interrupts.exit_code())
 
 
 def title(config: str, overrides, folder: str) -> str:
@@ -131,11 +112,15 @@ def output_rule(out, resume, cfg) -> str:
     return "runs/<config stem>, relative to the current folder; an earlier run there moves to previous-N/"
 
 
-def _print_outcome(console, result, folder: str, moved) -> None:
+def _print_outcome(console, result, folder: str, moved, written) -> None:
     """After training: where an earlier run went, the final metrics (plain text in a log) and the files."""
     from .report import metrics_table, print_plain
     if moved:
         console.print(f"the earlier run in {folder} was moved to {moved}", markup=False, soft_wrap=True)
+    if written is None:
+        console.print(f"interrupted before the first batch: nothing was written to {folder}", markup=False,
+                      soft_wrap=True)
+        return
     if result.final:
         table = metrics_table(result.final)
         if console.is_terminal:
@@ -150,14 +135,14 @@ def _print_outcome(console, result, folder: str, moved) -> None:
 
 def _diverged(result, folder: str, keep: bool, config: str):
     """Raise DivergedError (exit 1), first writing the last finite weights if asked to."""
-    from .modelfile import save_model
-    from .runs import make_folder
+    from .fileio import dumps
+    from .modelfile import model_to_dict
+    from .runs import save_run
 
     message = f"training diverged: {result.diverged}"
     if keep:
-        make_folder(folder)
         path = os.path.join(folder, "model.last-finite.json")
-        save_model(result.model, path)
+        save_run(folder, {"model.last-finite.json": dumps(model_to_dict(result.model))}, keep_previous=False)
         message += f"; the last finite weights are in {path} (no model.json was written)"
     else:
         message += "; no model was written (--keep-diverged saves the last finite weights)"

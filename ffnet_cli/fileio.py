@@ -2,9 +2,10 @@
 
 import json
 import os
-import tempfile
+import secrets
 
 from .errors import FfnetError, OutputError
+from .interrupts import deferred
 
 
 def read_file(path: str, error: type[FfnetError], kind: str, limit: int | None = None, size: int = -1) -> bytes:
@@ -13,6 +14,8 @@ def read_file(path: str, error: type[FfnetError], kind: str, limit: int | None =
     `kind` names what the file should be ("config", "data", "model"); a file larger than `limit`
     bytes is refused after reading at most limit + 1 of them (a pipe or device has no size).
     """
+    if path == "":
+        raise error("the file name is empty", file="''")
     try:
         with open(path, "rb") as f:
             data = f.read(size if limit is None else limit + 1)
@@ -36,36 +39,58 @@ def dumps(obj) -> str:
     return json.dumps(obj, indent=1, allow_nan=False) + "\n"
 
 
-def atomic_write(path: str, content: str | bytes) -> None:
-    """Write text (UTF-8) or bytes to path so that a reader sees the old file or the new one, never half of one.
+def write_temporary(path: str, content: str | bytes) -> str:
+    """Write text (UTF-8) or bytes to a new hidden file beside path, flushed to disk; returns its name.
 
-    The text goes to a temporary file in the same folder, is flushed to disk, then
-    replaces path in one rename.
+    The file gets the permissions of the user's umask, like any file a program creates (mkstemp
+    would give 0600). On failure nothing is left behind and the OSError is raised.
     """
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    except OSError as exc:
-        raise OutputError(f"cannot write here: {exc.strerror}", file=path) from None
+    folder, name = os.path.split(path)
+    while True:
+        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(content.encode("utf-8") if isinstance(content, str) else content)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
+    except BaseException:
+        remove_quietly(tmp)
+        raise
+    return tmp
+
+
+def remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def atomic_write(path: str, content: str | bytes) -> None:
+    """Write text (UTF-8) or bytes to path so that a reader sees the old file or the new one, never half of one.
+
+    The text goes to a temporary file in the same folder, is flushed to disk, then replaces path
+    in one rename. A stop signal (Ctrl-C) in the meantime acts once the file is complete.
+    """
+    with deferred():
+        tmp = None
         try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
+            tmp = write_temporary(path, content)
+            os.replace(tmp, path)
+        except OSError as exc:
+            if tmp is not None:
+                remove_quietly(tmp)
             raise OutputError(f"cannot write: {exc.strerror}; the previous file, if any, is unchanged",
                               file=path) from None
-        raise
-    _fsync_folder(folder)
+        fsync_folder(os.path.dirname(path) or ".")
 
 
-def _fsync_folder(folder: str) -> None:
+def fsync_folder(folder: str) -> None:
     """Make the rename itself durable (POSIX); best effort, as some systems cannot open a folder."""
     try:
         fd = os.open(folder, os.O_RDONLY)

@@ -20,14 +20,17 @@ def join(where, key):
     return f"{where}.{key}" if where else str(key)
 
 
+# Numbers as people write them: `1e-3` is a float; `1_0`, `010`, `0x10` and `1:30` are not numbers
+# (YAML 1.1 would read 10, 8, 16 and 90), so a key that wants a number says so.
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
 _FLOAT = re.compile(
-    r"""^(?:[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?
-    |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+    r"""^(?:[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9]+[eE][-+]?[0-9]+
     |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""",
     re.X,
 )
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
-_DROPPED = {f"tag:yaml.org,2002:{t}" for t in ("float", "bool", "timestamp", "value")}
+_DROPPED = {f"tag:yaml.org,2002:{t}" for t in ("int", "float", "bool", "timestamp", "value")}
 
 
 class _Loader(yaml.SafeLoader):
@@ -75,6 +78,7 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL, list("tTfF"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
 _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
 
 

@@ -1,6 +1,7 @@
 """Shared test helpers: run the real CLI in a subprocess, and paths to the shipped examples."""
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 DATASETS = ROOT / "datasets"
 FFNET = [sys.executable, "-m", "ffnet_cli"]  # the CLI as a subprocess, in the interpreter running the tests
+
+
+def default_signals():
+    """preexec_fn for a CLI that a test sends signals to: SIGINT, SIGTERM and SIGHUP as a shell's
+    foreground job has them, also when the tests run in a background job or under nohup (which
+    ignore SIGINT or SIGHUP; ffnet keeps ignoring what its caller ignores)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def run_ffnet(*args, cwd=None, input=None, timeout=120):

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from conftest import FFNET
+from conftest import FFNET, default_signals
 from ffnet_cli.modelfile import load_model
 
 LONG_RUN = """\
@@ -37,7 +37,8 @@ def test_ctrl_c_twice_saves_a_loadable_model_that_init_continues(tmp_path):
     write_big_csv(tmp_path / "big.csv")
     (tmp_path / "long.yaml").write_text(LONG_RUN)
     run = subprocess.Popen(ffnet("train", "long.yaml", "--out", "out"), cwd=tmp_path,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,  # unbuffered: for select
+                           preexec_fn=default_signals)
     try:
         # Not a terminal: one progress line per reporting interval; the first comes after epoch 1.
         # After the opening summary: the first epoch line.
