@@ -1,6 +1,5 @@
 """`ffnet eval` and `ffnet predict`: apply a saved model to a data file."""
 
-import csv
 import sys
 from pathlib import Path
 
@@ -21,7 +20,7 @@ def eval_(
     """
     from .scoring import evaluate_file
 
-    metrics = evaluate_file(model, data)
+    metrics = evaluate_file(model, data, warn=_warn)
     if json_:
         print_json(metrics)
         return
@@ -44,19 +43,12 @@ def predict(
     Example:  ffnet predict runs/xor/model.json < datasets/xor.csv > predictions.csv
     """
     from .scoring import predictions
+    from .writers import write_csv
 
-    header, values = predictions(model, data, proba)
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    header, values = predictions(model, data, proba, warn=_warn)
     with writing_stdout():
-        writer.writerow(header)
-        writer.writerows([_cell(v) for v in row] for row in values)
+        write_csv(sys.stdout, header, values, proba)
 
 
-def _cell(value) -> str:
-    """Labels as they are; whole numbers without a decimal point (the lecture's XOR net prints
-    0, 1, 1, 0); other numbers in the shortest form that reads back exactly in their dtype."""
-    if isinstance(value, str):
-        return value
-    if float(value).is_integer() and abs(value) < 2**53:
-        return str(int(value))
-    return str(value)
+def _warn(sentence: str) -> None:
+    print(f"warning: {sentence}", file=sys.stderr, flush=True)

@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ffnet_cli import dataset, readers
+from ffnet_cli import dataset, encoding, readers
 from ffnet_cli import targets as target_encoding
 from ffnet_cli.config import load_config, parse_config
 from ffnet_cli.schema import SCHEMA
@@ -112,21 +112,25 @@ def test_config_parser_accepts_only_its_own_error_for_yaml_fragments(text, sets)
 
 cells = st.one_of(
     st.integers(-5, 5).map(str), st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.sampled_from(["", " ", "a", "b", "nan", "inf", "-inf", "1e999", '"', "1,2", "\n", "0x10", "1_0", "\x00"]),
+    st.sampled_from(["", " ", "a", "b", "nan", "inf", "-inf", "1e999", '"', "1,2", "\n", "0x10", "1_0", "\x00",
+                     "NA", "?", "None", "1e39", "\ufeff"]),
     st.text(max_size=4),
 )
 tables = st.lists(st.lists(cells, min_size=1, max_size=4), min_size=0, max_size=6)
 
 
-def run_data_pipeline(frame, output):
-    """What train and eval do with a frame: pick columns, build X and T."""
+def run_data_pipeline(frame, output, missing="error"):
+    """What train and eval do with a frame: pick columns, leave out or fill missing cells, build X and T."""
     features, targets = dataset.resolve_columns(frame, None, None)
-    X = readers.feature_matrix(frame, features)
-    T, classes = target_encoding.encode_targets(frame, targets, output)
-    assert X.shape[0] == T.shape[0] == len(frame.lines)
+    rows = encoding.rows_with_cells(frame, readers.indices(frame, features), readers.indices(frame, targets), missing)
+    if rows is not None and not len(rows):
+        return
+    T, classes = target_encoding.encode_targets(frame, targets, output, rows=rows)
+    inputs = encoding.fit_inputs(frame, features, rows, standardize=True, categorical="auto", missing=missing)
+    X, _ = encoding.encode(frame, inputs, rows, impute=missing == "impute")
+    assert X.shape[0] == T.shape[0] == (frame.rows if rows is None else len(rows))
     assert np.isfinite(X).all() and np.isfinite(T).all()
-    dataset.model_features(frame, features, targets)
-    target_encoding.encode_targets(frame, targets, output, classes)
+    target_encoding.encode_targets(frame, targets, output, classes, rows=rows)
 
 
 @SETTINGS
@@ -141,14 +145,14 @@ def test_data_reader_accepts_only_its_own_error_for_random_bytes(folder, blob, n
 
 
 @SETTINGS
-@given(tables, st.sampled_from(["linear", "sigmoid", "softmax"]))
-def test_data_pipeline_accepts_only_its_own_error_for_random_tables(folder, rows, output):
+@given(tables, st.sampled_from(["linear", "sigmoid", "softmax"]), st.sampled_from(["error", "drop", "impute"]))
+def test_data_pipeline_accepts_only_its_own_error_for_random_tables(folder, rows, output, missing):
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n", escapechar="\\").writerows(rows)  # Python < 3.11 must escape NUL
     path = folder / "table.csv"
     path.write_text(buffer.getvalue())
     try:
-        run_data_pipeline(readers.read_frame(str(path)), output)
+        run_data_pipeline(readers.read_frame(str(path)), output, missing)
     except DataError as e:
         assert e.file == str(path) and e.message
 
@@ -200,7 +204,7 @@ def check_model(doc):
         return
     for W, b in net.params:
         assert np.isfinite(W).all() and np.isfinite(b).all()
-    net.outputs(np.zeros((1, len(net.features))))
+    net.outputs(np.zeros((1, net.width)))
 
 
 @SETTINGS
