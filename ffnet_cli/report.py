@@ -78,6 +78,8 @@ class TrainingReport:
 def print_summary(console: Console, summary: dict) -> None:
     """The opening summary: data, network, training settings, output folder (a few plain lines)."""
     rows = ", ".join(f"{n} {name}" for name, n in summary["rows"].items())
+    if summary.get("dropped"):  # rows with missing cells left out (data.missing: drop or impute)
+        rows += f" ({', '.join(f'{n} of the {name} file' for name, n in summary['dropped'].items())} left out)"
     inputs = ", ".join(f"{i['column']} ({i['became']})" for i in summary["inputs"][:8])
     if len(summary["inputs"]) > 8:
         inputs += f", ... ({len(summary['inputs'])} in all)"
