@@ -169,6 +169,10 @@ def memory_budget() -> int:
 
 
 def too_large(source: str, size: int, budget: int, what: str = "the data") -> DataError:
-    return DataError(f"{what} needs {size / 2**20:,.0f} MiB, more than memory allows here ({budget / 2**20:,.0f} "
+    return DataError(f"{what} would take {_mib(size)} MiB of memory, more than this machine allows ({_mib(budget)} "
                      f"MiB); for data larger than memory, train from a folder with X.npy and y.npy (see the README)",
                      file=source)
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:,.0f}" if size >= 10 * 2**20 else f"{size / 2**20:.1f}"
