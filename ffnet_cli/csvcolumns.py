@@ -1,0 +1,262 @@
+"""Blocks of CSV lines into columns: float64 numbers, or Text codes once a column holds words.
+
+Most blocks go to numpy's C parser (np.loadtxt), typed per column once the first lines have shown
+which columns hold words (bytes fields, turned into codes by np.unique); missing spellings are
+rewritten to `nan` first. A block the C parser cannot take (quotes, blank lines, a word in a
+column of numbers, a longer word than the field width) goes to the csv module, a column at a time.
+"""
+
+import csv
+import io
+import re
+
+import numpy as np
+
+from .errors import DataError
+from .readers import MISSING, MISSING_CODE, Frame, Text, format_number, to_float, too_large
+
+FIELD_SIZE_LIMIT = 1 << 20  # 1 MiB: a longer CSV field is not a number or a label
+MAX_SPELLINGS = 1001  # label spellings kept per column: more than MAX_CLASSES is refused anyway
+HEAD = 1000  # lines of the first block read by the csv module, to learn which columns hold words
+# A whole field spelled as missing (an empty one too): rewritten `nan` for the C parser.
+MISSING_FIELD = re.compile(rb"(?<![^,\n])(?:NA|N/A|null|None|\?)?(?=[,\r\n])")
+MISSING_HINTS = (b",,", b",\n", b",\r", b"\n,", b"NA", b"N/A", b"null", b"None", b"?")
+
+
+def decode(chunk: bytes, source: str, line: int) -> str:
+    try:
+        return chunk.decode("utf-8")
+    except UnicodeDecodeError as e:
+        at = line + chunk.count(b"\n", 0, e.start)
+        raise DataError(f"does not look like a UTF-8 CSV file (byte 0x{chunk[e.start]:02x} cannot be decoded)",
+                        file=source, where=f"line {at}") from None
+
+
+class Columns:
+    """The columns read so far, as parts with the same row boundaries: float64 values, or int32
+    codes into `labels` for a column that holds words."""
+
+    def __init__(self, source: str, columns: tuple[str, ...], spelled: set[int], budget: int):
+        self.source, self.columns, self.budget = source, columns, budget
+        c = len(columns)
+        self.parts = [[] for _ in range(c)]
+        self.codes = [None] * c  # per word column: {cell as written, or label: code}
+        self.labels = [None] * c  # per word column: the labels (stripped cells), in code order
+        self.widths = [8] * c  # bytes per field for the C parser: twice the longest label seen
+        self.spellings = {j: {} for j in spelled}
+        self.matrices = []  # per block: its (m, c) float64 matrix when every column was numbers, else None
+        self.lines, self.rows = [], 0
+
+    def add(self, chunk: bytes, first_line: int, m: int) -> None:
+        plain = b'"' not in chunk
+        if plain and self._typed(chunk, first_line, m):
+            return
+        if plain and not self.rows and m > HEAD:  # learn the columns from the first lines, then go fast
+            cut = _nth_line_end(chunk, HEAD)
+            self._cells(chunk[:cut], first_line)
+            self.add(chunk[cut:], first_line + HEAD, m - HEAD)
+            return
+        self._cells(chunk, first_line)
+
+    def _typed(self, chunk: bytes, first_line: int, m: int) -> bool:
+        """The fast path: numpy's C parser, numbers as float64 and words as bytes fields."""
+        words = {j for j, codes in enumerate(self.codes) if codes is not None}
+        dtype = (np.float64 if not words else
+                 [(f"f{j}", f"S{self.widths[j]}" if j in words else "f8") for j in range(len(self.columns))])
+        table = _parse(chunk, dtype)
+        if table is None and _missing_cells(chunk):  # looked for only now: each search scans the block
+            chunk = MISSING_FIELD.sub(b"nan", chunk)
+            table = _parse(chunk, dtype)
+        if table is None:
+            return False
+        if len(table) != m or (not words and table.shape[1] != len(self.columns)):
+            return False
+        if not words:  # kept whole: the columns are gathered by rows at the end, without a transpose
+            for j, spelled in self.spellings.items():
+                self._spell_numbers(spelled, table[:, j], chunk, j)
+            for parts in self.parts:
+                parts.append(None)
+            self._rows(np.arange(first_line, first_line + m), table)
+            return True
+        fields = [table[f"f{j}"] for j in range(len(self.columns))]
+        if any((np.strings.str_len(fields[j]) >= self.widths[j]).any() for j in words):
+            return False  # a field may have been cut at the width: the csv module reads this block
+        for j, values in enumerate(fields):
+            if j in words:
+                self._word_codes(j, values)
+            else:
+                if j in self.spellings:
+                    self._spell_numbers(self.spellings[j], values, chunk, j)
+                self.parts[j].append(values)
+        self._rows(np.arange(first_line, first_line + m))
+        return True
+
+    def _word_codes(self, j: int, values: np.ndarray) -> None:
+        found, inverse = np.unique(values, return_inverse=True)
+        lookup = np.array([self._code(j, v.decode("utf-8", "replace")) for v in found.tolist()], np.int32)
+        self.parts[j].append(lookup[inverse.ravel()])
+
+    def _code(self, j: int, cell: str) -> int:
+        codes = self.codes[j]
+        code = codes.get(cell)
+        if code is None:
+            label = cell.strip()
+            code = MISSING_CODE if label in MISSING else codes.get(label)
+            if code is None:
+                code = codes[label] = len(self.labels[j])
+                self.labels[j].append(label)
+                self.widths[j] = max(self.widths[j], 2 * len(label.encode()) + 2)
+            codes[cell] = code
+        return code
+
+    def _spell_numbers(self, spelled: dict, values: np.ndarray, chunk: bytes, j: int) -> None:
+        if len(spelled) >= MAX_SPELLINGS:
+            return
+        found, first = np.unique(values, return_index=True)
+        new = [(v, r) for v, r in zip(found.tolist(), first.tolist()) if v not in spelled and v == v]
+        if new:
+            ends = np.flatnonzero(np.frombuffer(chunk, np.uint8) == 10)
+            for v, r in new[:MAX_SPELLINGS]:
+                start = ends[r - 1] + 1 if r else 0
+                spelled[v] = chunk[start:ends[r]].split(b",")[j].strip().decode("ascii")
+
+    def _cells(self, chunk: bytes, first_line: int) -> None:
+        """The general path: the csv module's rows, converted a column at a time."""
+        csv.field_size_limit(FIELD_SIZE_LIMIT)
+        reader = csv.reader(io.StringIO(decode(chunk, self.source, first_line), newline=""))
+        rows, lines, c = [], [], len(self.columns)
+        try:
+            for row in reader:
+                if not row:  # a blank line
+                    continue
+                if len(row) != c:
+                    raise DataError(f"row has {len(row)} fields but the header has {c}", file=self.source,
+                                    where=f"line {first_line + reader.line_num - 1}")
+                rows.append(row)
+                lines.append(first_line + reader.line_num - 1)
+        except csv.Error as e:
+            raise DataError(f"cannot parse the CSV ({e})", file=self.source,
+                            where=f"line {first_line + reader.line_num - 1}") from None
+        if rows:
+            for j, cells in enumerate(zip(*rows)):
+                self._column(j, cells)
+            self._rows(np.array(lines))
+
+    def _column(self, j: int, cells: tuple[str, ...]) -> None:
+        if self.codes[j] is None:
+            values = _strict_floats(cells)
+            if values is not None:
+                if j in self.spellings:
+                    _spell_cells(self.spellings[j], cells)
+                self.parts[j].append(values)
+                return
+            self._to_text(j)
+        self.parts[j].append(np.fromiter((self._code(j, cell) for cell in cells), np.int32, len(cells)))
+
+    def _to_text(self, j: int) -> None:
+        """Column j has turned out to hold words: its numbers so far become their text, as first written."""
+        spelled, parts = self.spellings.get(j, {}), self.parts[j]
+        self.codes[j], self.labels[j], self.parts[j] = {}, [], []
+        for block, values in enumerate(parts):
+            found, inverse = np.unique(self._values(j, block), return_inverse=True)
+            lookup = np.array([self._code(j, spelled.get(v, format_number(v)) if v == v else "")
+                               for v in found.tolist()], np.int32)
+            self.parts[j].append(lookup[inverse.ravel()])
+
+    def _values(self, j: int, block: int) -> np.ndarray:
+        part = self.parts[j][block]
+        return self.matrices[block][:, j] if part is None else part
+
+    def _rows(self, lines: np.ndarray, matrix=None) -> None:
+        self.lines.append(lines)
+        self.matrices.append(matrix)
+        self.rows += len(lines)
+        if self.rows * 8 * (len(self.columns) + 1) > self.budget:
+            raise too_large(self.source, self.rows * 8 * (len(self.columns) + 1), self.budget)
+
+    def frame(self) -> Frame:
+        """The Frame: the blocks gathered into whole columns, each block freed once copied."""
+        if not self.rows:
+            raise DataError("no data rows, only a header", file=self.source)
+        c = len(self.columns)
+        numbers = [j for j in range(c) if self.codes[j] is None]
+        words = [j for j in range(c) if self.codes[j] is not None]
+        values = np.empty((self.rows, len(numbers)))  # (n, c) like the file: a block is a copy of rows
+        codes = np.empty((len(words), self.rows), np.int32)
+        start = 0
+        for block, lines in enumerate(self.lines):
+            end = start + len(lines)
+            matrix = self.matrices[block]
+            if matrix is not None and len(numbers) == c:
+                values[start:end] = matrix
+            else:
+                for k, j in enumerate(numbers):
+                    values[start:end, k] = self._values(j, block)
+                for k, j in enumerate(words):
+                    codes[k, start:end] = self.parts[j][block]
+            self.matrices[block] = None
+            for parts in self.parts:
+                parts[block] = None
+            start = end
+        columns = dict(zip(numbers, values.T))
+        columns.update({j: Text(codes[k], tuple(self.labels[j])) for k, j in enumerate(words)})
+        spellings = {j: s for j, s in self.spellings.items() if self.codes[j] is None}
+        return Frame(self.source, self.columns, tuple(columns[j] for j in range(c)), np.concatenate(self.lines),
+                     "line", spellings, rows=self.rows)
+
+
+def _missing_cells(chunk: bytes) -> bool:
+    """Whether the block may spell missing cells, and has no blank line (which the rewrite would fill)."""
+    if b"\n\n" in chunk or b"\n\r\n" in chunk or chunk.startswith((b"\n", b"\r")):
+        return False
+    return chunk.startswith(b",") or any(hint in chunk for hint in MISSING_HINTS)
+
+
+def _parse(chunk: bytes, dtype):
+    """The block as a float64 matrix (n, c) or a record array of typed fields (n,); None if it will not parse."""
+    try:
+        if dtype is np.float64:
+            return np.loadtxt(io.BytesIO(chunk), delimiter=",", comments=None, ndmin=2, dtype=dtype)
+        return np.loadtxt(io.BytesIO(chunk), delimiter=",", comments=None, ndmin=1, dtype=dtype,
+                          encoding="latin1")  # latin1: bytes fields keep the file's bytes
+    except ValueError:
+        return None
+
+
+def _nth_line_end(chunk: bytes, n: int) -> int:
+    """The length of the first n lines of chunk."""
+    at = -1
+    for _ in range(n):
+        at = chunk.index(b"\n", at + 1)
+    return at + 1
+
+
+def _spell_cells(spelled: dict, cells) -> None:
+    for cell in dict.fromkeys(cells):
+        if len(spelled) >= MAX_SPELLINGS:
+            return
+        label = cell.strip()
+        if label not in MISSING:
+            spelled.setdefault(float(label), label)
+
+
+def _strict_floats(cells: tuple[str, ...]) -> np.ndarray | None:
+    """The cells as float64 (a missing cell is NaN) when every present cell is a number, else None.
+
+    Strict like numpy's CSV parser: numpy's str-to-float cast would read `1_0` as 10 and other
+    scripts' digits as numbers, so the cells must be ASCII without an underscore.
+    """
+    joined = "".join(cells)
+    if joined.isascii() and "_" not in joined:
+        try:
+            return np.array(cells, dtype=np.float64)
+        except ValueError:
+            pass
+    values = {}
+    for cell in dict.fromkeys(cells):
+        label = cell.strip()
+        value = np.nan if label in MISSING else to_float(label)
+        if value is None:
+            return None
+        values[cell] = value
+    return np.fromiter(map(values.__getitem__, cells), np.float64, len(cells))
