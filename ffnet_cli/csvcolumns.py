@@ -8,7 +8,6 @@ column of numbers, a longer word than the field width) goes to the csv module, a
 
 import csv
 import io
-import re
 
 import numpy as np
 
@@ -18,9 +17,7 @@ from .readers import MISSING, MISSING_CODE, Frame, Text, format_number, to_float
 FIELD_SIZE_LIMIT = 1 << 20  # 1 MiB: a longer CSV field is not a number or a label
 MAX_SPELLINGS = 1001  # label spellings kept per column: more than MAX_CLASSES is refused anyway
 HEAD = 1000  # lines of the first block read by the csv module, to learn which columns hold words
-# A whole field spelled as missing (an empty one too): rewritten `nan` for the C parser.
-MISSING_FIELD = re.compile(rb"(?<![^,\n])(?:NA|N/A|null|None|\?)?(?=[,\r\n])")
-MISSING_HINTS = (b",,", b",\n", b",\r", b"\n,", b"NA", b"N/A", b"null", b"None", b"?")
+MISSING_SPELLINGS = tuple(m.encode() for m in sorted(MISSING) if m not in ("", "nan", "NaN"))  # nan: parsed as is
 
 
 def decode(chunk: bytes, source: str, line: int) -> str:
@@ -43,6 +40,7 @@ class Columns:
         self.codes = [None] * c  # per word column: {cell as written, or label: code}
         self.labels = [None] * c  # per word column: the labels (stripped cells), in code order
         self.widths = [8] * c  # bytes per field for the C parser: twice the longest label seen
+        self.fields = [{} for _ in range(c)]  # per word column: {bytes field as parsed: code}
         self.spellings = {j: {} for j in spelled}
         self.matrices = []  # per block: its (m, c) float64 matrix when every column was numbers, else None
         self.lines, self.rows = [], 0
@@ -64,9 +62,10 @@ class Columns:
         dtype = (np.float64 if not words else
                  [(f"f{j}", f"S{self.widths[j]}" if j in words else "f8") for j in range(len(self.columns))])
         table = _parse(chunk, dtype)
-        if table is None and _missing_cells(chunk):  # looked for only now: each search scans the block
-            chunk = MISSING_FIELD.sub(b"nan", chunk)
-            table = _parse(chunk, dtype)
+        if table is None and b"\n\n" not in chunk and not chunk.startswith((b"\n", b"\r")):
+            spelled = _missing_as_nan(chunk)  # looked for only now: the search costs a pass over the block
+            table = _parse(spelled, dtype) if spelled is not chunk else None
+            chunk = spelled
         if table is None:
             return False
         if len(table) != m or (not words and table.shape[1] != len(self.columns)):
@@ -92,9 +91,19 @@ class Columns:
         return True
 
     def _word_codes(self, j: int, values: np.ndarray) -> None:
-        found, inverse = np.unique(values, return_inverse=True)
-        lookup = np.array([self._code(j, v.decode("utf-8", "replace")) for v in found.tolist()], np.int32)
-        self.parts[j].append(lookup[inverse.ravel()])
+        """Codes of a block of bytes fields: compared with the few fields seen before, sorted only if new."""
+        seen = self.fields[j]
+        codes = np.full(len(values), -2, np.int32)
+        if len(seen) <= 32:  # a category column: a comparison per known field beats sorting the block
+            for field, code in seen.items():
+                codes[values == field] = code
+        new = codes == -2
+        if new.any():
+            found, inverse = np.unique(values[new], return_inverse=True)
+            lookup = np.array([seen.setdefault(v, self._code(j, v.decode("utf-8", "replace"))) for v in found.tolist()],
+                              np.int32)
+            codes[new] = lookup[inverse.ravel()]
+        self.parts[j].append(codes)
 
     def _code(self, j: int, cell: str) -> int:
         codes = self.codes[j]
@@ -205,11 +214,30 @@ class Columns:
                      "line", spellings, rows=self.rows)
 
 
-def _missing_cells(chunk: bytes) -> bool:
-    """Whether the block may spell missing cells, and has no blank line (which the rewrite would fill)."""
-    if b"\n\n" in chunk or b"\n\r\n" in chunk or chunk.startswith((b"\n", b"\r")):
-        return False
-    return chunk.startswith(b",") or any(hint in chunk for hint in MISSING_HINTS)
+def _missing_as_nan(chunk: bytes) -> bytes:
+    """The block with every field spelled missing (an empty one too) written `nan`, which numpy's
+    parser reads as NaN; the block itself when it has none. Fields are found with array passes;
+    only the missing ones are visited in Python."""
+    u = np.frombuffer(chunk, np.uint8)
+    ends = np.flatnonzero((u == 44) | (u == 10))  # every field ends at a comma or a line end
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    stops = ends - ((ends > starts) & (u[ends - 1] == 13))  # a \r before the line end is not in the field
+    length = stops - starts
+    missing = length == 0
+    for spelling in MISSING_SPELLINGS:
+        candidates = np.flatnonzero(length == len(spelling))
+        match = np.ones(len(candidates), dtype=bool)
+        for k, byte in enumerate(spelling):
+            match &= u[starts[candidates] + k] == byte
+        missing[candidates[match]] = True
+    if not missing.any():
+        return chunk
+    pieces, done = [], 0
+    for start, stop in zip(starts[missing].tolist(), stops[missing].tolist()):
+        pieces += [chunk[done:start], b"nan"]
+        done = stop
+    pieces.append(chunk[done:])
+    return b"".join(pieces)
 
 
 def _parse(chunk: bytes, dtype):
