@@ -24,7 +24,6 @@ import csv
 import io
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -34,15 +33,25 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEAK = """
-import os, resource, sys, time
-def rss():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 import numpy as np
 {imports}
-before = rss()
+def status(key):  # VmHWM: the peak RSS of this process image (ru_maxrss would count the forking parent's)
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key))
+before = status("VmRSS:")
 {call}
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before)
+print(status("VmHWM:") - before)
+"""
+# `ffnet train` in this process image, printing its peak RSS (VmHWM) on stderr when it exits.
+CLI_PEAK = """
+import atexit, sys
+from ffnet_cli.cli import main
+def peak():
+    with open("/proc/self/status") as f:
+        print("peak", next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:")), file=sys.stderr)
+atexit.register(peak)
+sys.argv = ["ffnet"] + sys.argv[1:]
+main()
 """
 READERS = {
     "ffnet": ("from ffnet_cli.readers import read_frame", "read_frame({path!r})"),
@@ -136,12 +145,13 @@ def time_writes(n: int) -> dict:
 
 
 NAIVE = """
-import resource, sys, numpy as np
+import sys, numpy as np
 X = np.load(sys.argv[1] + "/X.npy", mmap_mode="r")
 rng = np.random.default_rng(0)
 for start in range(0, len(X), 512):
     batch = np.asarray(X[np.sort(rng.integers(0, len(X), 512))], dtype=np.float32)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+with open("/proc/self/status") as f:
+    print(next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:")))
 """
 
 
@@ -165,13 +175,13 @@ def folder_rss(folder: str, n: int, d: int = 100) -> dict:
                 "train: {epochs: 1, batch_size: 512, learning_rate: 0.05}\n")
     size = os.path.getsize(os.path.join(data, "X.npy"))
     start = time.perf_counter()
-    train = subprocess.Popen([sys.executable, "-m", "ffnet_cli", "train", config, "--quiet", "--out",
-                              os.path.join(folder, "run")], cwd=ROOT)
-    _, status, usage = os.wait4(train.pid, 0)
+    run = subprocess.run([sys.executable, "-c", CLI_PEAK, "train", config, "--quiet", "--out", os.path.join(folder, "run")],
+                         cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    assert os.waitstatus_to_exitcode(status) == 0, "ffnet train failed"
+    assert run.returncode == 0, run.stderr
+    peak = int(run.stderr.split("peak")[-1])
     naive = subprocess.run([sys.executable, "-c", NAIVE, data], capture_output=True, text=True, check=True)
-    return {"x_npy_mb": size / 1e6, "rows": n, "features": d, "ffnet_train_peak_rss_mb": usage.ru_maxrss * 1024 / 1e6,
+    return {"x_npy_mb": size / 1e6, "rows": n, "features": d, "ffnet_train_peak_rss_mb": peak / 1e6,
             "ffnet_train_seconds": seconds, "plain_memmap_loop_peak_rss_mb": int(naive.stdout) / 1e6}
 
 
