@@ -181,11 +181,10 @@ class MappedRows:
         buffer = np.empty((len(rows), self.file_shape[1]), self.file_dtype)
         if self.fd is None:
             self.fd = os.open(self.path, os.O_RDONLY)
-        if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and (np.diff(rows) == 1).all():
-            _pread(self.fd, buffer, self.offset + int(rows[0]) * self.row_bytes)  # one run: one read
-        else:
-            for k, row in enumerate(rows.tolist()):
-                _pread(self.fd, buffer[k], self.offset + row * self.row_bytes)
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1  # a run of consecutive rows is one read
+        starts, ends = [0] + breaks.tolist(), breaks.tolist() + [len(rows)]
+        for start, end, row in zip(starts, ends, rows[starts].tolist() if len(rows) else []):
+            _pread(self.fd, buffer[start:end], self.offset + row * self.row_bytes)
         return buffer
 
     def __del__(self):

@@ -167,7 +167,8 @@ class Columns:
         spelled, parts = self.spellings.get(j, {}), self.parts[j]
         self.codes[j], self.labels[j], self.parts[j] = {}, [], []
         for block, values in enumerate(parts):
-            found, inverse = np.unique(self._values(j, block), return_inverse=True)
+            values = self.matrices[block][:, j] if values is None else values
+            found, inverse = np.unique(values, return_inverse=True)
             lookup = np.array([self._code(j, spelled.get(v, format_number(v)) if v == v else "")
                                for v in found.tolist()], np.int32)
             self.parts[j].append(lookup[inverse.ravel()])

@@ -22,9 +22,9 @@ def write_csv(stream, header, values, proba: bool = False) -> None:
 
 
 def quote(text: str) -> str:
-    """A CSV field: quoted when it holds a comma, a quote, a line break or edge spaces (as csv.writer does)."""
+    """A CSV field: quoted when it holds a comma, a quote or a line break (as csv.writer does)."""
     text = str(text)
-    if any(c in text for c in ',"\r\n') or text != text.strip():
+    if any(c in text for c in ',"\r\n'):
         return '"' + text.replace('"', '""') + '"'
     return text
 
