@@ -30,19 +30,20 @@ def decode(chunk: bytes, source: str, line: int) -> str:
 
 
 class Columns:
-    """The columns read so far, as parts with the same row boundaries: float64 values, or int32
-    codes into `labels` for a column that holds words."""
+    """The columns read so far, written into arrays sized for the file's lines (grown for a stream):
+    float64 values (n, c), and int32 codes into `labels` for each column that holds words."""
 
-    def __init__(self, source: str, columns: tuple[str, ...], spelled: set[int], budget: int):
+    def __init__(self, source: str, columns: tuple[str, ...], spelled: set[int], budget: int, capacity: int = 0):
         self.source, self.columns, self.budget = source, columns, budget
         c = len(columns)
-        self.parts = [[] for _ in range(c)]
+        self.capacity = max(capacity, 1024)
+        self.values, self.slot = None, {}  # (capacity, numbers) float64 once the first rows show the kinds
+        self.text = {}  # per word column: its codes (capacity,) int32
         self.codes = [None] * c  # per word column: {cell as written, or label: code}
         self.labels = [None] * c  # per word column: the labels (stripped cells), in code order
         self.widths = [8] * c  # bytes per field for the C parser: twice the longest label seen
         self.fields = [{} for _ in range(c)]  # per word column: {bytes field as parsed: code}
         self.spellings = {j: {} for j in spelled}
-        self.matrices = []  # per block: its (m, c) float64 matrix when every column was numbers, else None
         self.lines, self.rows = [], 0
 
     def add(self, chunk: bytes, first_line: int, m: int) -> None:
@@ -58,7 +59,7 @@ class Columns:
 
     def _typed(self, chunk: bytes, first_line: int, m: int) -> bool:
         """The fast path: numpy's C parser, numbers as float64 and words as bytes fields."""
-        words = {j for j, codes in enumerate(self.codes) if codes is not None}
+        words = {j for j in range(len(self.columns)) if self.codes[j] is not None}
         dtype = (np.float64 if not words else
                  [(f"f{j}", f"S{self.widths[j]}" if j in words else "f8") for j in range(len(self.columns))])
         table = _parse(chunk, dtype)
@@ -66,31 +67,26 @@ class Columns:
             spelled = _missing_as_nan(chunk)  # looked for only now: the search costs a pass over the block
             table = _parse(spelled, dtype) if spelled is not chunk else None
             chunk = spelled
-        if table is None:
+        if table is None or len(table) != m or (not words and table.shape[1] != len(self.columns)):
             return False
-        if len(table) != m or (not words and table.shape[1] != len(self.columns)):
-            return False
-        if not words:  # kept whole: the columns are gathered by rows at the end, without a transpose
-            for j, spelled in self.spellings.items():
-                self._spell_numbers(spelled, table[:, j], chunk, j)
-            for parts in self.parts:
-                parts.append(None)
-            self._rows(np.arange(first_line, first_line + m), table)
-            return True
-        fields = [table[f"f{j}"] for j in range(len(self.columns))]
+        fields = [table[:, j] if not words else table[f"f{j}"] for j in range(len(self.columns))]
         if any((np.strings.str_len(fields[j]) >= self.widths[j]).any() for j in words):
             return False  # a field may have been cut at the width: the csv module reads this block
+        rows = self._grow(m)
+        if not words and len(self.slot) == len(self.columns):
+            self.values[rows] = table  # a copy of rows: no transpose
         for j, values in enumerate(fields):
             if j in words:
-                self._word_codes(j, values)
+                self.text[j][rows] = self._word_codes(j, values)
             else:
+                if words:
+                    self.values[rows, self.slot[j]] = values
                 if j in self.spellings:
                     self._spell_numbers(self.spellings[j], values, chunk, j)
-                self.parts[j].append(values)
         self._rows(np.arange(first_line, first_line + m))
         return True
 
-    def _word_codes(self, j: int, values: np.ndarray) -> None:
+    def _word_codes(self, j: int, values: np.ndarray) -> np.ndarray:
         """Codes of a block of bytes fields: compared with the few fields seen before, sorted only if new."""
         seen = self.fields[j]
         codes = np.full(len(values), -2, np.int32)
@@ -103,7 +99,7 @@ class Columns:
             lookup = np.array([seen.setdefault(v, self._code(j, v.decode("utf-8", "replace"))) for v in found.tolist()],
                               np.int32)
             codes[new] = lookup[inverse.ravel()]
-        self.parts[j].append(codes)
+        return codes
 
     def _code(self, j: int, cell: str) -> int:
         codes = self.codes[j]
@@ -147,72 +143,69 @@ class Columns:
             raise DataError(f"cannot parse the CSV ({e})", file=self.source,
                             where=f"line {first_line + reader.line_num - 1}") from None
         if rows:
-            for j, cells in enumerate(zip(*rows)):
-                self._column(j, cells)
+            converted = [self._column(j, cells) for j, cells in enumerate(zip(*rows))]
+            at = self._grow(len(rows))
+            for j, values in enumerate(converted):
+                if j in self.text:
+                    self.text[j][at] = values
+                else:
+                    self.values[at, self.slot[j]] = values
             self._rows(np.array(lines))
 
-    def _column(self, j: int, cells: tuple[str, ...]) -> None:
+    def _column(self, j: int, cells: tuple[str, ...]) -> np.ndarray:
+        """float64 values, or codes once the column holds a word."""
         if self.codes[j] is None:
             values = _strict_floats(cells)
             if values is not None:
                 if j in self.spellings:
                     _spell_cells(self.spellings[j], cells)
-                self.parts[j].append(values)
-                return
+                return values
             self._to_text(j)
-        self.parts[j].append(np.fromiter((self._code(j, cell) for cell in cells), np.int32, len(cells)))
+        return np.fromiter((self._code(j, cell) for cell in cells), np.int32, len(cells))
 
     def _to_text(self, j: int) -> None:
         """Column j has turned out to hold words: its numbers so far become their text, as first written."""
-        spelled, parts = self.spellings.get(j, {}), self.parts[j]
-        self.codes[j], self.labels[j], self.parts[j] = {}, [], []
-        for block, values in enumerate(parts):
-            values = self.matrices[block][:, j] if values is None else values
-            found, inverse = np.unique(values, return_inverse=True)
-            lookup = np.array([self._code(j, spelled.get(v, format_number(v)) if v == v else "")
-                               for v in found.tolist()], np.int32)
-            self.parts[j].append(lookup[inverse.ravel()])
+        spelled = self.spellings.get(j, {})
+        self.codes[j], self.labels[j] = {}, []
+        if self.values is None:  # the first rows: no numbers so far
+            return
+        found, inverse = np.unique(self.values[:self.rows, self.slot[j]], return_inverse=True)
+        lookup = np.array([self._code(j, spelled.get(v, format_number(v)) if v == v else "")
+                           for v in found.tolist()], np.int32)
+        self.text[j] = np.empty(self.capacity, np.int32)
+        self.text[j][:self.rows] = lookup[inverse.ravel()]
 
-    def _values(self, j: int, block: int) -> np.ndarray:
-        part = self.parts[j][block]
-        return self.matrices[block][:, j] if part is None else part
+    def _grow(self, m: int) -> slice:
+        """The rows the next m rows go to: the arrays made once the first rows have shown which columns
+        hold words, and grown for a stream (whose size is not known ahead)."""
+        end = self.rows + m
+        if self.values is None:
+            self.slot = {j: k for k, j in enumerate(j for j in range(len(self.columns)) if self.codes[j] is None)}
+            self.capacity = max(self.capacity, end)
+            self.values = np.empty((self.capacity, len(self.slot)))
+            self.text = {j: np.empty(self.capacity, np.int32) for j in range(len(self.columns)) if j not in self.slot}
+        if end > self.capacity:
+            size = max(end, 2 * self.capacity)
+            if size * 8 * (len(self.columns) + 1) > self.budget:
+                raise too_large(self.source, size * 8 * (len(self.columns) + 1), self.budget)
+            self.values = np.concatenate([self.values[:self.rows], np.empty((size - self.rows, len(self.slot)))])
+            for j, codes in self.text.items():
+                self.text[j] = np.concatenate([codes[:self.rows], np.empty(size - self.rows, np.int32)])
+            self.capacity = size
+        return slice(self.rows, end)
 
-    def _rows(self, lines: np.ndarray, matrix=None) -> None:
+    def _rows(self, lines: np.ndarray) -> None:
         self.lines.append(lines)
-        self.matrices.append(matrix)
         self.rows += len(lines)
-        if self.rows * 8 * (len(self.columns) + 1) > self.budget:
-            raise too_large(self.source, self.rows * 8 * (len(self.columns) + 1), self.budget)
 
     def frame(self) -> Frame:
-        """The Frame: the blocks gathered into whole columns, each block freed once copied."""
         if not self.rows:
             raise DataError("no data rows, only a header", file=self.source)
-        c = len(self.columns)
-        numbers = [j for j in range(c) if self.codes[j] is None]
-        words = [j for j in range(c) if self.codes[j] is not None]
-        values = np.empty((self.rows, len(numbers)))  # (n, c) like the file: a block is a copy of rows
-        codes = np.empty((len(words), self.rows), np.int32)
-        start = 0
-        for block, lines in enumerate(self.lines):
-            end = start + len(lines)
-            matrix = self.matrices[block]
-            if matrix is not None and len(numbers) == c:
-                values[start:end] = matrix
-            else:
-                for k, j in enumerate(numbers):
-                    values[start:end, k] = self._values(j, block)
-                for k, j in enumerate(words):
-                    codes[k, start:end] = self.parts[j][block]
-            self.matrices[block] = None
-            for parts in self.parts:
-                parts[block] = None
-            start = end
-        columns = dict(zip(numbers, values.T))
-        columns.update({j: Text(codes[k], tuple(self.labels[j])) for k, j in enumerate(words)})
-        spellings = {j: s for j, s in self.spellings.items() if self.codes[j] is None}
-        return Frame(self.source, self.columns, tuple(columns[j] for j in range(c)), np.concatenate(self.lines),
-                     "line", spellings, rows=self.rows)
+        n = self.rows
+        data = tuple(Text(self.text[j][:n], tuple(self.labels[j])) if j in self.text else self.values[:n, self.slot[j]]
+                     for j in range(len(self.columns)))
+        spellings = {j: s for j, s in self.spellings.items() if j not in self.text}
+        return Frame(self.source, self.columns, data, np.concatenate(self.lines), "line", spellings, rows=n)
 
 
 def _missing_as_nan(chunk: bytes) -> bytes:
