@@ -194,6 +194,13 @@ def paths(node, prefix=()):
 
 
 GOOD_PATHS = list(paths(GOOD_MODEL))
+# Version 2: a category (two one-hot inputs) and a filled, z-scored number.
+GOOD_MODEL_V2 = dict(
+    {k: v for k, v in GOOD_MODEL.items() if k != "standardize"}, version=2, missing="impute",
+    inputs=[{"column": "x1", "kind": "category", "categories": ["a", "b"]},
+            {"column": "x2", "kind": "number", "mean": 0.5, "std": 2.0, "fill": 0.5}],
+    layers=[{"activation": "relu", "weights": [[1, 1], [1, 1], [1, 1]], "bias": [0, -1]}, GOOD_MODEL["layers"][1]])
+GOOD_PATHS_V2 = list(paths(GOOD_MODEL_V2))
 
 
 def check_model(doc):
@@ -211,6 +218,20 @@ def check_model(doc):
 @given(st.sampled_from(GOOD_PATHS), json_values)
 def test_model_loader_accepts_only_its_own_error_when_any_part_is_replaced(path, value):
     doc = copy.deepcopy(GOOD_MODEL)
+    if not path:
+        doc = value
+    else:
+        node = doc
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    check_model(doc)
+
+
+@SETTINGS
+@given(st.sampled_from(GOOD_PATHS_V2), json_values)
+def test_model_loader_accepts_only_its_own_error_when_any_part_of_a_version_2_model_is_replaced(path, value):
+    doc = copy.deepcopy(GOOD_MODEL_V2)
     if not path:
         doc = value
     else:
