@@ -4,8 +4,8 @@ For each case (network sizes, dtype, batch size) every system trains the same re
 on the same seeded synthetic data with plain minibatch SGD, one after the other in this process:
   ffnet   - ffnet_cli.train.train on a Config and a temporary .npz: what `ffnet train` runs;
             seconds per epoch as train() records them (shuffle, batches, per-epoch metrics)
-  torch   - PyTorch CPU, nn.Sequential of Linear/ReLU, CrossEntropyLoss, torch.optim.SGD
-  sklearn - MLPClassifier(solver="sgd", momentum=0, alpha=0), per epoch of fit()
+  torch   - PyTorch CPU, nn.Sequential of Linear/ReLU, CrossEntropyLoss, torch.optim.SGD (or .Adam)
+  sklearn - MLPClassifier(solver="sgd", momentum=0, alpha=0) (or solver="adam"), per epoch of fit()
   floor   - only the matrix products an epoch needs (3 forward, 3 dW, 2 dX per batch, out=)
 The systems take turns, one epoch each per round; the first round is a warm-up, the median of the
 rest is reported.
@@ -33,9 +33,10 @@ from ffnet_cli.config import load_config
 from ffnet_cli.train import train
 
 BIG, SMALL = (784, 256, 256, 10), (20, 64, 64, 3)
-CASES = [(BIG, dtype, batch) for dtype in ("float32", "float64") for batch in (32, 128, 512)]
-CASES += [(SMALL, dtype, batch) for dtype in ("float32", "float64") for batch in (32, 128)]
-LR = 0.01
+CASES = [(BIG, dtype, batch, "sgd") for dtype in ("float32", "float64") for batch in (32, 128, 512)]
+CASES += [(SMALL, dtype, batch, "sgd") for dtype in ("float32", "float64") for batch in (32, 128)]
+CASES += [(BIG, "float32", 128, "adam"), (SMALL, "float32", 128, "adam")]
+LR = {"sgd": 0.01, "adam": 0.001}
 
 
 def make_data(n, sizes, seed=0):
@@ -47,12 +48,13 @@ def make_data(n, sizes, seed=0):
     return X, y
 
 
-def write_case(folder, X, y, sizes, dtype, batch, epochs):
+def write_case(folder, X, y, sizes, dtype, batch, epochs, optimizer="sgd"):
     """A data .npz and a config for ffnet; returns the config path."""
     np.savez(os.path.join(folder, "data.npz"), X=X.astype(dtype), y=y)
     hidden = "\n".join(f"    - {{units: {u}, activation: relu}}" for u in sizes[1:-1])
-    config = (f"seed: 0\ndata:\n  train: data.npz\nmodel:\n  hidden:\n{hidden}\n  output: softmax\n"
-              f"train:\n  epochs: {epochs}\n  batch_size: {batch}\n  learning_rate: {LR}\n  dtype: {dtype}\n")
+    config = (f"seed: 0\ndata:\n  train: data.npz\n  standardize: false\nmodel:\n  hidden:\n{hidden}\n  output: softmax\n"
+              f"train:\n  epochs: {epochs}\n  batch_size: {batch}\n  learning_rate: {LR[optimizer]}\n  dtype: {dtype}\n"
+              f"  optimizer: {optimizer}\n")
     path = os.path.join(folder, "config.yaml")
     with open(path, "w") as f:
         f.write(config)
@@ -69,14 +71,14 @@ def bench_ffnet(config_path):
         yield train(cfg).history[0]["seconds"]
 
 
-def bench_torch(X, y, sizes, batch):
+def bench_torch(X, y, sizes, batch, optimizer="sgd"):
     import torch
     torch.manual_seed(0)
     layers = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers += [torch.nn.Linear(a, b)] + ([torch.nn.ReLU()] if i < len(sizes) - 2 else [])
     model = torch.nn.Sequential(*layers).to(torch.float64 if X.dtype == np.float64 else torch.float32)
-    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    opt = (torch.optim.SGD if optimizer == "sgd" else torch.optim.Adam)(model.parameters(), lr=LR[optimizer])
     loss_fn = torch.nn.CrossEntropyLoss()
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
     while True:
@@ -90,9 +92,9 @@ def bench_torch(X, y, sizes, batch):
         yield time.perf_counter() - t0
 
 
-def bench_sklearn(X, y, sizes, batch):
+def bench_sklearn(X, y, sizes, batch, optimizer="sgd"):
     from sklearn.neural_network import MLPClassifier
-    clf = MLPClassifier(hidden_layer_sizes=sizes[1:-1], solver="sgd", batch_size=batch, learning_rate_init=LR,
+    clf = MLPClassifier(hidden_layer_sizes=sizes[1:-1], solver=optimizer, batch_size=batch, learning_rate_init=LR[optimizer],
                         momentum=0.0, alpha=0.0, max_iter=1, tol=0, shuffle=True, random_state=0, warm_start=True)
     while True:
         with warnings.catch_warnings():
@@ -123,14 +125,14 @@ def bench_floor(X, sizes, batch):
         yield (time.perf_counter() - t0) * len(X) / (len(X) // batch * batch)
 
 
-def run_case(sizes, dtype, batch, n, repeats, systems):
+def run_case(sizes, dtype, batch, optimizer, n, repeats, systems):
     X, y = make_data(n, sizes)
     X = X.astype(dtype)
-    out = {"sizes": list(sizes), "dtype": dtype, "batch": batch, "n": n}
+    out = {"sizes": list(sizes), "dtype": dtype, "batch": batch, "optimizer": optimizer, "n": n}
     with tempfile.TemporaryDirectory() as folder:
-        config = write_case(folder, X, y, sizes, dtype, batch, epochs=1)
+        config = write_case(folder, X, y, sizes, dtype, batch, 1, optimizer)
         runs = {"floor": bench_floor(X, sizes, batch), "ffnet": bench_ffnet(config),
-                "torch": bench_torch(X, y, sizes, batch), "sklearn": bench_sklearn(X, y, sizes, batch)}
+                "torch": bench_torch(X, y, sizes, batch, optimizer), "sklearn": bench_sklearn(X, y, sizes, batch, optimizer)}
         times = {name: [] for name in systems}
         for _ in range(repeats + 1):  # the first round warms up and is not counted
             for name in systems:
@@ -225,16 +227,16 @@ def main():
     parser.add_argument("--n", type=int, default=20000, help="samples (default 20000)")
     parser.add_argument("--repeats", type=int, default=5, help="timed epochs per system and case (>= 3)")
     parser.add_argument("--systems", default="floor,ffnet,torch,sklearn")
-    parser.add_argument("--quick", action="store_true", help="only 784-256-256-10 float32 batch 128 and the small net")
+    parser.add_argument("--quick", action="store_true", help="only float32 batch 128 (both networks, SGD and Adam)")
     args = parser.parse_args()
     systems = args.systems.split(",")
-    cases = [c for c in CASES if c[1] == "float32" and (c[2] == 128 or c[0] == SMALL)] if args.quick else CASES
+    cases = [c for c in CASES if c[1] == "float32" and c[2] == 128] if args.quick else CASES
     if "torch" in systems or "sklearn" in systems:  # import both first, so every case runs under the same thread pools
         import sklearn.neural_network  # noqa: F401
         import torch  # noqa: F401
     out = {"machine": machine(), "seconds_per_epoch": []}
-    for sizes, dtype, batch in cases:
-        case = run_case(sizes, dtype, batch, args.n, max(args.repeats, 3), systems)
+    for sizes, dtype, batch, optimizer in cases:
+        case = run_case(sizes, dtype, batch, optimizer, args.n, max(args.repeats, 3), systems)
         print(json.dumps(case), file=sys.stderr, flush=True)
         out["seconds_per_epoch"].append(case)
     out["memory"] = [peak_rss(args.n, BIG, "float32"), peak_rss(args.n, BIG, "float64")]

@@ -18,3 +18,31 @@ def array_module(a):
 def to_numpy(a) -> np.ndarray:
     """A host (numpy) copy of a CuPy array; numpy arrays and scalars pass through."""
     return a.get() if hasattr(a, "get") and array_module(a) is not np else np.asarray(a)
+
+
+GPU_INSTALL = ("pip install 'ffnet[gpu]' (CuPy for CUDA 12; for CUDA 11 install cupy-cuda11x, see the README's "
+               "'Training on a GPU')")
+
+
+def device_module(device: str, config_path: str | None = None):
+    """The array module for `train.device`: numpy for cpu; CuPy for gpu, once it is installed and sees a GPU."""
+    from .errors import ConfigError
+
+    if device == "cpu":
+        return np
+    try:
+        import cupy
+    except ImportError:
+        raise ConfigError(f"train.device is gpu, but CuPy is not installed; {GPU_INSTALL}",
+                          file=config_path, where="train.device") from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as e:  # CUDARuntimeError, or a CuPy built for another CUDA than the driver's
+        count, why = 0, f" ({type(e).__name__}: {e})"
+    else:
+        why = ""
+    if count == 0:
+        raise ConfigError(f"train.device is gpu, but CuPy sees no GPU{why}; check the driver (nvidia-smi) and "
+                          "that the CuPy wheel matches your CUDA version, or set train.device: cpu",
+                          file=config_path, where="train.device")
+    return cupy

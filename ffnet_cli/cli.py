@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from . import cli_check, cli_model, cli_train  # noqa: F401  (they register their commands on the app)
+from . import cli_check, cli_config, cli_model, cli_run, cli_train  # noqa: F401  (they register their commands on the app)
 from .cli_common import StdoutClosed, app
 from .cli_train import EXIT_INTERRUPTED
 from .errors import FfnetError

@@ -12,7 +12,7 @@ from typing import Sequence
 from .errors import ConfigError
 from .fileio import read_file
 from .losses import DEFAULT_LOSS, VALID_LOSSES
-from .schema import SCHEMA, check_section, fail
+from .schema import EARLY_STOPPING, LAYER, OPTIMIZERS, SCHEDULES, SCHEMA, check_section, closest, fail
 from .yamlio import join, load_yaml
 
 MAX_BYTES = 1 << 20  # a config is a few hundred bytes; a megabyte is a wrong file
@@ -142,31 +142,31 @@ _KEY_PART = re.compile(r"([A-Za-z_]\w*)|\[(\d+)\]")
 
 
 def _apply_override(doc, item):
-    """Set one `KEY=VALUE` in the loaded document, creating missing mappings on the way."""
-    where = f"--set {item}"
+    """Set one `KEY=VALUE` in the loaded document, creating missing mappings on the way.
+    Returns (key path, item, value) so that errors about the value can name the --set."""
+    source = f"--set {item}"
     key, sep, text = item.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise ConfigError("expected KEY=VALUE, e.g. train.learning_rate=0.1", where=where)
+        raise ConfigError("expected KEY=VALUE, e.g. train.learning_rate=0.1", file=source)
     if not _KEY.fullmatch(key):
         raise ConfigError(f"bad key {key!r}: expected a dotted path such as "
-                          "model.hidden[0].units", where=where)
+                          "model.hidden[0].units", file=source)
     parts = [name or int(index) for name, index in _KEY_PART.findall(key)]
     try:
         value = load_yaml(text)
     except ConfigError as e:
-        raise ConfigError(e.message, where=where) from None
+        raise ConfigError(e.message, file=source) from None
     node, at = doc, "the config"
     for i, part in enumerate(parts):
         kind = list if isinstance(part, int) else dict
         if not isinstance(node, kind):
-            raise ConfigError(f"{at} is not a {'list' if kind is list else 'mapping'}", where=where)
+            raise ConfigError(f"{at} is not a {'list' if kind is list else 'mapping'}", file=source)
         if kind is list and part >= len(node):
-            raise ConfigError(f"index {part} out of range: {at} has {len(node)} item(s)",
-                              where=where)
+            raise ConfigError(f"index {part} out of range: {at} has {len(node)} item(s)", file=source)
         if i == len(parts) - 1:
             node[part] = value
-            return
+            return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip("."), item, text, value
         if kind is dict and isinstance(parts[i + 1], str):
             if node.get(part) is None:
                 node[part] = {}  # a missing section, as in `--set output.dir=out`
@@ -174,6 +174,18 @@ def _apply_override(doc, item):
                 node[part] = {"name": node[part]}  # `optimizer: adam` with `--set train.optimizer.beta1=0.8`
         node = node[part] if kind is list else node.get(part)
         at = join("" if i == 0 else at, part)
+
+
+def _blame_override(error: ConfigError, applied) -> None:
+    """An error about a value that a --set gave names that --set, not the YAML file; a bare `-`
+    (a YAML list) gets the hint to quote it."""
+    for key, item, text, value in reversed(applied):
+        where = error.where or ""
+        if where == key or where.startswith((key + ".", key + "[")):
+            error.file, error.where = f"--set {item}", None if where == key else where
+            if isinstance(value, list) and text.strip().startswith("-"):
+                error.message += f"; a leading - makes a YAML list: quote the text, as in --set \"{key}='{text.strip()}'\""
+            return
 
 
 def load_config(path: str, overrides: Sequence[str] = ()) -> Config:
@@ -191,7 +203,7 @@ def parse_config(text: str, path: str, overrides: Sequence[str] = ()) -> Config:
     try:
         return _parse(text, path, overrides)
     except ConfigError as e:
-        e.file = path
+        e.file = e.file or path
         raise
 
 
@@ -203,18 +215,12 @@ def _parse(text, path, overrides):
         raise ConfigError("config is empty")
     if not isinstance(doc, dict):
         fail(f"a mapping with keys {', '.join(SCHEMA)} at the top level", doc, None)
-    for item in overrides:
-        _apply_override(doc, item)
-    raw = check_section(SCHEMA, doc, "")
-    raw["loss"] = _check_loss(raw)
-    if raw["data"]["train"] == raw["data"]["test"] == "-":
-        raise ConfigError("stdin can be read only once, and data.train reads it already", where="data.test")
-    _check_network_size(raw["model"]["hidden"])
-    _resolve_monitors(raw)
-    for section, key in PATH_KEYS:
-        raw[section][key] = _resolve_path(raw[section][key], path)
-    for layer in raw["model"]["hidden"]:
-        layer["init"] = layer["init"] or raw["model"]["init"]
+    applied = [_apply_override(doc, item) for item in overrides]
+    try:
+        raw = _check(doc, path)
+    except ConfigError as e:
+        _blame_override(e, applied)
+        raise
     d, m, t = raw["data"], raw["model"], raw["train"]
     return Config(
         path=path,
@@ -229,5 +235,53 @@ def _parse(text, path, overrides):
     )
 
 
+def _check(doc, path) -> dict:
+    """The validated config with defaults filled in, monitors and paths resolved."""
+    raw = check_section(SCHEMA, doc, "")
+    raw["loss"] = _check_loss(raw)
+    if raw["data"]["train"] == raw["data"]["test"] == "-":
+        raise ConfigError("stdin can be read only once, and data.train reads it already", where="data.test")
+    _check_network_size(raw["model"]["hidden"])
+    _resolve_monitors(raw)
+    for section, key in PATH_KEYS:
+        raw[section][key] = _resolve_path(raw[section][key], path)
+    for layer in raw["model"]["hidden"]:
+        layer["init"] = layer["init"] or raw["model"]["init"]
+    return raw
+
+
 def _tuple(names):
     return None if names is None else tuple(names)
+
+
+NESTED = {"model.hidden": LAYER, "train.optimizer": OPTIMIZERS, "train.schedule": SCHEDULES,
+          "train.early_stopping": EARLY_STOPPING}  # keys whose settings are a level further down
+
+
+def key_paths(schema=SCHEMA, where="") -> list[str]:
+    """Every settable dotted key path, with the first hidden layer standing for all of them."""
+    out = []
+    for key, spec in schema.items():
+        here = join(where, key)
+        if isinstance(spec, dict):
+            out += key_paths(spec, here)
+            continue
+        out.append(here)
+        nested = NESTED.get(here)
+        if nested is LAYER:
+            out += key_paths(LAYER, "model.hidden[0]")
+        elif nested is not None:
+            settings = nested if nested is EARLY_STOPPING else {k: s for v in nested.values() for k, s in v.items()}
+            out += [join(here, k) for k in settings]
+    return out
+
+
+def keys_named(name: str) -> list[str]:
+    """Key paths that an option name such as `epochs`, `learning-rate` or `train.epochs` stands for."""
+    name = name.replace("-", "_")
+    paths = key_paths()
+    found = [p for p in paths if p == name or p.rsplit(".", 1)[-1] == name]
+    if not found:
+        close = closest(name, {p.rsplit(".", 1)[-1] for p in paths}, cutoff=0.8)
+        found = [p for p in paths if p.rsplit(".", 1)[-1] == close]
+    return found

@@ -7,6 +7,7 @@ import numpy as np
 
 from .arrays import MappedRows
 from .encoding import Input, encode, fit_inputs, rows_with_cells, scaling, width
+from .backend import array_module
 from .errors import ConfigError, DataError
 from .readers import SHOWN, Frame, as_names, indices, listing, read_frame, to_float
 from .targets import encode_targets
@@ -131,7 +132,9 @@ def gather(X, rows, out):
     """
     if isinstance(X, MappedRows):
         return X.gather(rows, out)
-    return np.take(X, rows, axis=0, out=out, mode="clip")  # mode="clip": no index buffering
+    if isinstance(X, np.ndarray):
+        return np.take(X, rows, axis=0, out=out, mode="clip")  # mode="clip": no index buffering
+    return array_module(X).take(X, rows, axis=0, out=out)
 
 
 def resolve_columns(frame: Frame, target: Sequence[str] | None,

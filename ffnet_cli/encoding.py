@@ -11,8 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import DataError
-from .readers import (MISSING_CODE, Frame, Text, cell_text, column, format_number, listing, place,
-                      to_float)
+from .readers import MISSING_CODE, Frame, Text, cell_text, column, format_number, place, to_float
 
 
 @dataclass(frozen=True)
@@ -258,8 +257,7 @@ def unseen_warnings(unseen: dict, where: str = "") -> list[str]:
 def describe_input(spec: Input) -> str:
     """What a column became, as the opening summary says it."""
     if spec.kind == "category":
-        shown = listing(spec.categories, 5)
-        return f"one-hot, {len(spec.categories)} categor{'ies' if len(spec.categories) > 1 else 'y'}: {shown}"
+        return f"one-hot, {len(spec.categories)} categor{'ies' if len(spec.categories) > 1 else 'y'}"
     became = "z-scored" if spec.std is not None else "as is"
     return became + (", missing filled with the mean" if spec.fill is not None else "")
 

@@ -5,6 +5,7 @@ from collections import Counter
 
 import numpy as np
 
+from . import __version__
 from .activations import HIDDEN, OUTPUTS
 from .encoding import Input, width
 from .errors import DivergedError, ModelFileError
@@ -31,6 +32,7 @@ def model_to_dict(model: Model) -> dict:
         "inputs": [input_to_dict(spec) for spec in model.inputs],
         "missing": model.missing,
         "dtype": model.dtype,
+        "ffnet_version": __version__,  # provenance; never a time: a resumed run writes the same bytes
         "layers": [
             {"activation": act, "weights": W.tolist(), "bias": b.tolist()}
             for act, (W, b) in zip(model.activations, model.params)

@@ -35,10 +35,17 @@ def fail(expected, v, where):
     raise ConfigError(f"expected {expected}, got {show(v)}", where=where)
 
 
+def closest(name, allowed, cutoff=0.6):
+    """The allowed name closest to name, ignoring case (`ReLU` -> `relu`), or None."""
+    lower = {str(a).lower(): str(a) for a in allowed}
+    close = difflib.get_close_matches(str(name).lower(), list(lower), n=1, cutoff=cutoff)
+    return lower[close[0]] if close else None
+
+
 def unknown(kind, v, allowed, where, list_always=True):
     allowed = [str(a) for a in allowed]
-    close = difflib.get_close_matches(str(v), allowed, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    close = closest(v, allowed)
+    hint = f"; did you mean {close!r}?" if close else ""
     listing = f" (allowed: {', '.join(allowed)})" if list_always or not close else ""
     raise ConfigError(f"unknown {kind} {show(v)}{hint}{listing}", where=where)
 
@@ -107,7 +114,8 @@ def list_of(check, nonempty=False):
         if not isinstance(v, list) or (nonempty and not v):
             fail("a non-empty list" if nonempty else "a list", v, where)
         return [check(item, f"{where}[{i}]") for i, item in enumerate(v)]
-    check_list.json = {"type": "array", "items": check.json, **({"minItems": 1} if nonempty else {})}
+    array = {"type": "array", "items": check.json, **({"minItems": 1} if nonempty else {})}
+    check_list.json = array if nonempty else {"anyOf": [array, {"type": "null"}]}  # empty: null is []
     return check_list
 
 
@@ -185,8 +193,8 @@ def named(kind, table):
         for key in given:
             if key != "name" and key not in table[name]:
                 settings = ", ".join(table[name]) or "none"
-                close = difflib.get_close_matches(str(key), list(table[name]), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                close = closest(key, table[name])
+                hint = f"; did you mean {close!r}?" if close else ""
                 raise ConfigError(f"{key!r} is not a setting of {kind} {name!r}{hint} (its settings: {settings})",
                                   where=join(where, str(key)))
         return {"name": name, **check_section(table[name], {k: x for k, x in given.items() if k != "name"}, where)}
@@ -241,6 +249,16 @@ LAYER = {
     "init": (optional(_init), None),  # None: model.init
 }
 
+
+def _layer(v, where):
+    if isinstance(v, int) and not isinstance(v, bool):  # `hidden: [32, 16]`
+        raise ConfigError(f"expected a mapping, got {v}: a hidden layer is written {{units: {v}}} "
+                          f"(or {{units: {v}, activation: relu}})", where=where)
+    return check_section(LAYER, v, where)
+
+
+_layer.json = json_schema(LAYER)
+
 SCHEMA = {
     "seed": (integer(0), 0),
     "data": {
@@ -255,7 +273,7 @@ SCHEMA = {
     },
     "model": {
         "init": (_init, "auto"),
-        "hidden": (list_of(section(LAYER)), None),
+        "hidden": (list_of(_layer), None),
         "output": (choice("output", OUTPUTS), REQUIRED),
     },
     "loss": (optional(choice("loss", tuple(LOSSES))), None),

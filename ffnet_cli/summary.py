@@ -37,8 +37,7 @@ def describe(cfg, data, model, folder: str | None = None) -> dict:
     sizes = [model.width] + [W.shape[1] for W, _ in model.params]
     return {
         "rows": {name: len(split.T) for name, split in data.splits.items()},
-        "dropped": dict(data.dropped),  # rows left out for missing cells, per file ("train", "test")
-        "missing": data.missing,
+        "dropped": _dropped(data),  # rows left out for missing cells, or None
         "inputs": [{"column": spec.column, "kind": spec.kind, "became": describe_input(spec), "width": spec.width}
                    for spec in model.inputs],
         "targets": list(model.targets),
@@ -59,6 +58,14 @@ def describe(cfg, data, model, folder: str | None = None) -> dict:
         "device": tc.device,
         "output": folder,
     }
+
+
+def _dropped(data) -> str | None:
+    """`11 rows of the train file (missing cells; data.missing: drop)`, or None when every row is used."""
+    if not data.dropped:
+        return None
+    files = " and ".join(f"{n:,} row{'s' if n != 1 else ''} of the {name} file" for name, n in data.dropped.items())
+    return f"{files} left out (missing cells; data.missing: {data.missing})"
 
 
 def warnings(cfg, data, model) -> list[str]:

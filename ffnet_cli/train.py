@@ -8,11 +8,12 @@ that the schedule sets for the epoch (schedules.py).
 import math
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 from .arrays import MappedRows
-from .backend import to_numpy
+from .backend import device_module, to_numpy
 from .checkpoint import Snapshot
 from .config import Config, check_parameter_count
 from .dataset import Dataset, gather, load_dataset
@@ -23,6 +24,9 @@ from .network import init_params
 from .optimizers import clip_by_norm, make_optimizer
 from .schedules import Improvement, Schedule
 from .workspace import Workspace
+
+CHECK_EVERY = 32  # on a GPU, batches between checks for a NaN/inf objective
+
 
 def divergence_hint(cfg: Config) -> str:
     """The usual causes of divergence, as far as the config leaves them open."""
@@ -125,15 +129,17 @@ def _check_monitors(cfg: Config, task: str) -> None:
 
 
 def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = None, on_start=None, on_epoch=None,
-          on_batch=None, should_stop=None, stdin=None, xp=np) -> TrainResult:
+          on_batch=None, should_stop=None, stdin=None, xp=None) -> TrainResult:
     """Train the config's network; the state of a run to continue comes as `resume`.
 
     on_start(data, model) is called once the data is read and the network built; on_epoch(record,
-    health) after each epoch with its metrics.json entry and the layers' health on its last minibatch
-    (Workspace.health); on_batch(epoch, done, total, loss) now and then
+    health) after each epoch with its metrics.json entry and health(), the layers' health on its last
+    minibatch (Workspace.health; computed only when called, valid during on_epoch); on_batch(epoch, done, total, loss) now and then
     within an epoch (at most every 0.1 s); should_stop() is asked at every batch boundary
-    (Ctrl-C), and ends training cleanly at the last whole batch.
+    (Ctrl-C), and ends training cleanly at the last whole batch. The math runs on the array module
+    of train.device (numpy, or CuPy on a GPU), unless `xp` names one.
     """
+    xp = xp or device_module(cfg.train.device, cfg.path)  # first: a missing GPU is said before the data is read
     rng = np.random.default_rng(cfg.seed)
     data = load_dataset(cfg, rng, init, stdin)
     model = new_model(cfg, data, rng, init)
@@ -158,7 +164,8 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
         snapshot = resume.restore(ws.theta, optimizer, rng, schedule, stopping)
         result.history = list(resume.history)
         result.best_epoch = stopping.best_epoch if stopping else None
-    model.params = ws.params if xp is np else [(to_numpy(W), to_numpy(b)) for W, b in ws.params]
+    host = (lambda: ws.params) if xp is np else (lambda: [(to_numpy(W), to_numpy(b)) for W, b in ws.params])
+    model.params = host()  # on the CPU: views of theta, always current; from a GPU: copies, refreshed below
     if on_start is not None:
         on_start(data, model)
     fold = optimizer.folds_learning_rate and tc.clip_norm is None  # plain SGD: lr folded into the gradient
@@ -193,13 +200,17 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
                     theta_before[...] = ws.theta
                 optimizer.step(ws.theta, ws.grad, 1.0 if fold else lr)
                 if last and on_epoch is not None:
-                    health = ws.health(theta_before, m, lr if fold else 1.0)
+                    health = partial(ws.health, theta_before, m, lr if fold else 1.0)  # if the view asks
                 result.steps += 1
                 loss_sum += loss * m
                 objective_sum += objective * m
                 score += ((A - Tm) ** 2).sum(axis=0) if task == "regression" else correct_count(task, A, Tm)
-                if xp is np and not math.isfinite(objective):
-                    result.diverged = f"the objective became {objective} at epoch {epoch}, batch {start // batch + 1}; {divergence_hint(cfg)}"
+                # Each check waits for the device: on a GPU, every CHECK_EVERY batches (and at the epoch's end).
+                # The running sum of objectives >= 0 is finite exactly when every one of them was.
+                if (xp is np or result.steps % CHECK_EVERY == 0) and not math.isfinite(float(objective_sum)):
+                    where = f"at epoch {epoch}, batch " if xp is np else f"in epoch {epoch}, by batch "
+                    result.diverged = (f"the objective became {float(objective_sum)} {where}{start // batch + 1}; "
+                                       f"{divergence_hint(cfg)}")
                     break
                 if on_batch is not None and time.perf_counter() - last_report > 0.1:
                     last_report = time.perf_counter()
@@ -216,10 +227,9 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
             if task == "regression":
                 record["r2"] = r2_from_sums(to_numpy(score), to_numpy(sst))
             else:
-                record["accuracy"] = float(score) / (T.size if task == "multilabel" else n)
-            if xp is not np:
-                model.params = [(to_numpy(W), to_numpy(b)) for W, b in ws.params]
+                record["accuracy"] = float(score) / n  # exact match for multi-label, as in eval
             if val is not None:
+                model.params = host()
                 Z, A = model.outputs(val.X)
                 scored = evaluate(task, model.loss, model.classes, model.targets, Z, A, val.T)
                 record["val_loss"] = scored["loss"]
@@ -243,8 +253,7 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
         result.stop_reason = "early_stopping"
     if stopping and tc.early_stopping.restore_best and snapshot.best is not None and result.diverged is None:
         snapshot.restore_best(ws.theta)  # the saved model is the best epoch's
-    if xp is not np:
-        model.params = [(to_numpy(W), to_numpy(b)) for W, b in ws.params]
+    model.params = host()
     result.seconds = time.perf_counter() - started
     result.snapshot = snapshot
     result.final = final_metrics(model, data) if result.diverged is None else {}

@@ -129,11 +129,11 @@ class Workspace:
             if i < len(self.params) - 1:
                 A = self.Zs[i][:m]
                 if act == "relu":
-                    layer["dead"] = 1.0 - float((A > 0).any(axis=0).mean())
+                    layer["dead"] = 1.0 - float((A > 0).any(axis=0).sum()) / A.shape[1]
                 elif act == "tanh":
-                    layer["saturated"] = float((xp.abs(A) > 0.99).mean())
+                    layer["saturated"] = float((xp.abs(A) > 0.99).sum()) / A.size
                 elif act == "sigmoid":
-                    layer["saturated"] = float(((A < 0.01) | (A > 0.99)).mean())
+                    layer["saturated"] = float(((A < 0.01) | (A > 0.99)).sum()) / A.size
             out.append(layer)
         return out
 

@@ -328,20 +328,20 @@ def test_set_parses_a_list_value(tmp_path):
 
 def test_set_without_equals_is_refused(tmp_path):
     err = error(tmp_path, MINIMAL, ["train.epochs"])
-    assert err.where == "--set train.epochs"
+    assert (err.file, err.where) == ("--set train.epochs", None)
     assert err.message == "expected KEY=VALUE, e.g. train.learning_rate=0.1"
 
 
 def test_set_with_a_bad_index_is_refused(tmp_path):
     err = error(tmp_path, MINIMAL, ["model.hidden[x].units=3"])
-    assert err.where == "--set model.hidden[x].units=3"
+    assert err.file == "--set model.hidden[x].units=3"
     assert err.message.startswith("bad key 'model.hidden[x].units'")
 
 
 def test_set_with_an_index_out_of_range_is_refused(tmp_path):
     err = error(tmp_path, "data: {train: t.csv}\nmodel: {output: linear, hidden: [{units: 2}]}\n",
                 ["model.hidden[1].units=3"])
-    assert err.where == "--set model.hidden[1].units=3"
+    assert err.file == "--set model.hidden[1].units=3"
     assert err.message == "index 1 out of range: model.hidden has 1 item(s)"
 
 
@@ -352,7 +352,7 @@ def test_set_indexing_a_mapping_is_refused(tmp_path):
 
 def test_set_unknown_key_gets_the_same_error_as_in_the_file(tmp_path):
     err = error(tmp_path, MINIMAL, ["train.learnig_rate=0.1"])
-    assert err.where == "train.learnig_rate"
+    assert (err.file, err.where) == ("--set train.learnig_rate=0.1", None)
     assert err.message == "unknown key 'learnig_rate'; did you mean 'learning_rate'?"
 
 

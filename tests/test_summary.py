@@ -31,7 +31,7 @@ def setup(tmp_path, text, data="", output="softmax"):
 def test_a_clean_setup_has_no_warning_and_describes_rows_inputs_target(tmp_path):
     summary, said = setup(tmp_path, table(), "validation_split: 0.25")
     assert said == []
-    assert summary["rows"] == {"train": 45, "validation": 15} and summary["dropped"] == {}
+    assert summary["rows"] == {"train": 45, "validation": 15} and summary["dropped"] is None
     assert [(i["column"], i["became"]) for i in summary["inputs"]] == [("a", "z-scored"), ("b", "z-scored")]
     assert (summary["targets"], summary["task"], summary["classes"]) == (["class"], "multiclass", ["1", "2", "3"])
     assert summary["layers"] == ["2 inputs", "3 softmax"]
@@ -81,5 +81,6 @@ def test_an_id_like_category_column_and_a_constant_column_warn(tmp_path):
 def test_dropping_many_rows_warns_and_the_count_is_in_the_summary(tmp_path):
     text = "a,y\n" + "".join(f"{'NA' if i % 3 == 0 else i},{i % 2}\n" for i in range(30))
     summary, said = setup(tmp_path, text, "missing: drop", output="sigmoid")
-    assert summary["dropped"] == {"train": 10} and summary["rows"] == {"train": 20}
+    assert summary["rows"] == {"train": 20}
+    assert summary["dropped"] == "10 rows of the train file left out (missing cells; data.missing: drop)"
     assert said == ["10 of 30 rows of the train file have a missing cell and were left out; data.missing: impute keeps them"]
