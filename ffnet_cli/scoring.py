@@ -20,6 +20,15 @@ def _listed(model) -> tuple[str, ...]:
     return tuple(spec.column for spec in model.inputs if spec.kind == "category")
 
 
+def load_model_and_data(model_path: str, data_path: str):
+    """(model, frame, X): the model, the data file's frame, and its network inputs before scaling
+    (n, width), every row, missing cells filled as the model says or refused."""
+    model = load_model(model_path)
+    frame = _read(model, data_path)
+    X, _ = model_inputs(frame, model, impute=model.missing == "impute")
+    return model, frame, X
+
+
 def evaluate_file(model_path: str, data_path: str, warn=None) -> dict:
     """The `eval` metrics of a saved model on a labelled data file; rows are left out or filled as the
     model was trained (its data.missing). warn(sentence) is called for categories not seen in training."""
