@@ -14,7 +14,7 @@ from .errors import DataError
 from .readers import Frame, memory_budget, too_large
 
 BAD_FILE = (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error, KeyError)
-READ_BLOCK = 16384  # rows per sequential read of a mapped X (statistics, predictions)
+READ_BLOCK = 8192  # rows per sequential read of a mapped X (statistics): a few MB of float64 at a time
 
 
 def read_npz(source: str) -> Frame:

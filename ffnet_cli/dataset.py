@@ -68,6 +68,11 @@ def load_dataset(cfg, rng, init=None, stdin=None) -> Dataset:
         raise ConfigError(
             f"the data's features {listing(features, SHOWN)} and targets {list(targets)} differ from the --init "
             f"model's {listing(init.features, SHOWN)} and {list(init.targets)}", file=cfg.path, where="data")
+    listed = [name for name in (() if data.categorical == "auto" else data.categorical) if name not in features]
+    if listed:
+        what = "the target" if listed[0] in targets else "not a feature column"
+        raise ConfigError(f"{listed[0]!r} is {what}; data.categorical lists feature columns "
+                          f"({listing(features, SHOWN)})", file=cfg.path, where="data.categorical")
     mapped = isinstance(frame.block, MappedRows)
     if mapped and list(features) != list(frame.columns[:frame.block.shape[1]]):
         raise ConfigError("a folder's features are all the columns of its X.npy, in order; leave data.features "

@@ -194,3 +194,14 @@ def test_predict_cli_prints_one_warning_line_per_column_with_unseen_categories(t
         "warning: column 'island': 3 rows have a category not seen in training; encoded as all zeros",
         "warning: column 'code': 1 row has a category not seen in training; encoded as all zeros"]
     assert len(result.stdout.splitlines()) == 6
+
+
+def test_data_categorical_must_name_feature_columns(tmp_path):
+    from ffnet_cli.errors import ConfigError
+    with pytest.raises(ConfigError) as info:
+        dataset(tmp_path, data="missing: impute, categorical: [colour]")
+    assert (info.value.where, info.value.message) == (
+        "data.categorical", "'colour' is not a feature column; data.categorical lists feature columns "
+        "(island, code, size, weight)")
+    with pytest.raises(ConfigError, match="'kind' is the target"):
+        dataset(tmp_path, data="missing: impute, categorical: [kind]")
