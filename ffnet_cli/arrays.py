@@ -11,7 +11,7 @@ import zlib
 import numpy as np
 
 from .errors import DataError
-from .readers import Frame, memory_budget, too_large
+from .readers import Frame, listing, memory_budget, too_large
 
 BAD_FILE = (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error, KeyError)
 READ_BLOCK = 8192  # rows per sequential read of a mapped X (statistics): a few MB of float64 at a time
@@ -35,7 +35,7 @@ def read_npz(source: str) -> Frame:
         with zipfile.ZipFile(source) as archive:
             names = [name.removesuffix(".npy") for name in archive.namelist()]
             if "X" not in names:
-                raise DataError(f"no array X in the .npz file; it has: {', '.join(names) or 'no arrays'}", file=source)
+                raise DataError(f"no array X in the .npz file; it has: {listing(names) or 'no arrays'}", file=source)
             wanted = [key for key in ("X", "y") if key in names]
             total = sum(_declared_bytes(archive, key + ".npy", source) for key in wanted)
         if total > budget:

@@ -151,7 +151,7 @@ def resolve_columns(frame: Frame, target: Sequence[str] | None,
     indices(frame, targets + names)
     both = [name for name in names if name in chosen]
     if both:
-        raise DataError(f"column {', '.join(map(repr, both))} is both a feature and a target", file=frame.source)
+        raise DataError(f"column {listing([repr(b) for b in both])} is both a feature and a target", file=frame.source)
     for kind, given in (("target", targets), ("feature", names)):
         if not given or len(set(given)) < len(given):
             raise DataError(f"{kind} columns must be distinct, at least one: got {listing(given, SHOWN)}",

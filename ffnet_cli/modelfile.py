@@ -11,6 +11,7 @@ from .encoding import Input, width
 from .errors import DivergedError, ModelFileError
 from .fileio import atomic_write, dumps, read_file
 from .losses import DEFAULT_LOSS, VALID_LOSSES
+from .readers import listing
 from .model import Model
 
 MODEL_FORMAT, MODEL_VERSION = "ffnet-model", 2
@@ -135,7 +136,7 @@ def model_from_dict(doc, path: str = "<model>") -> Model:
             fail(key, "expected a non-empty list of strings")
         repeated = sorted(v for v, n in Counter(value).items() if n > 1)
         if repeated:
-            fail(key, f"{', '.join(map(repr, repeated))} listed twice")
+            fail(key, f"{listing([repr(r) for r in repeated])} listed twice")
         return tuple(value)
 
     def array(value, where, ndim):
