@@ -1,6 +1,5 @@
 """`ffnet eval` and `ffnet predict`: apply a saved model to a data file."""
 
-import csv
 import json
 import sys
 from enum import Enum
@@ -28,7 +27,7 @@ def eval_(
     """
     from .scoring import evaluate_file
 
-    metrics = evaluate_file(model, data)
+    metrics = evaluate_file(model, data, warn=_warn)
     if json_:
         print_json(metrics)
         return
@@ -57,17 +56,20 @@ def predict(
       ffnet predict runs/iris/model.json --data new.csv --proba --format jsonl
     """
     from .scoring import predictions
+    from .writers import write_csv
 
-    header, values = predictions(model, data, proba)
+    header, values = predictions(model, data, proba, warn=_warn)
     if format_ == "jsonl":
         with writing_stdout():
             for row in values:
                 sys.stdout.write(json.dumps(dict(zip(header, map(_json_value, row))), allow_nan=False) + "\n")
         return
-    writer = csv.writer(sys.stdout, lineterminator="\n")
     with writing_stdout():
-        writer.writerow(header)
-        writer.writerows([_cell(v) for v in row] for row in values)
+        write_csv(sys.stdout, header, values, proba)
+
+
+def _warn(sentence: str) -> None:
+    print(f"warning: {sentence}", file=sys.stderr, flush=True)
 
 
 def _json_value(value):
@@ -77,13 +79,3 @@ def _json_value(value):
         return value
     value = float(str(value))  # str: the shortest text that reads back exactly in the value's dtype
     return int(value) if value.is_integer() and abs(value) < 2**53 else value
-
-
-def _cell(value) -> str:
-    """Labels as they are; whole numbers without a decimal point (the lecture's XOR net prints
-    0, 1, 1, 0); other numbers in the shortest form that reads back exactly in their dtype."""
-    if isinstance(value, str):
-        return value
-    if float(value).is_integer() and abs(value) < 2**53:
-        return str(int(value))
-    return str(value)

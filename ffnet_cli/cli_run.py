@@ -42,7 +42,7 @@ def describe_model(path: str) -> dict:
 
     model = load_model(path)
     doc = json.loads(read_file(path, FfnetError, "model"))  # for keys the Model does not keep
-    sizes = [len(model.features)] + [W.shape[1] for W, _ in model.params]
+    sizes = [model.width] + [W.shape[1] for W, _ in model.params]  # a category is one input per value
     inputs = doc.get("inputs") or [
         {"column": name, "kind": "number",
          **({} if model.standardize is None else {"mean": float(model.standardize[0][i]),

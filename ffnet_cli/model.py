@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .encoding import Input, numeric_inputs, scaling, width
 from .network import forward
 
 CHUNK = 4096  # rows per forward pass when applying a model
@@ -25,27 +26,57 @@ def task_kind(output: str, classes) -> str:
 
 @dataclass
 class Model:
+    """features: the data columns the model reads, by name; inputs: how each becomes network inputs
+    (a number, z-scored or not and filled or not; a category, one-hot), in the same order."""
+
     features: tuple[str, ...]
     targets: tuple[str, ...]
     output: str
     loss: str
     classes: tuple[str, ...] | None
-    standardize: tuple[np.ndarray, np.ndarray] | None  # (mean, std) per feature
+    inputs: tuple[Input, ...] | None  # None, or a version 1 model's (mean, std): numbers only
     activations: tuple[str, ...]  # one per layer; the last is the output unit
     params: list  # [(W, b)] per layer
     dtype: str = "float64"
     config: dict | None = field(default=None, compare=False)
+    missing: str = "error"  # the data.missing it was trained with: impute fills a missing category with zeros
+
+    def __post_init__(self):
+        if self.inputs is None or not isinstance(self.inputs[0], Input):
+            self.inputs = numeric_inputs(self.features, self.inputs)
+        self._scaling = scaling(self.inputs)
+        if self._scaling is not None:
+            self._scaling = tuple(np.asarray(s, dtype=self.dtype) for s in self._scaling)
 
     @property
     def task(self) -> str:
         return task_kind(self.output, self.classes)
 
+    @property
+    def width(self) -> int:
+        """Network inputs: one per number, one per category of each categorical column."""
+        return width(self.inputs)
+
+    @property
+    def input_names(self) -> list[str]:
+        """A name per network input: the column, or `column=category` for one-hot inputs."""
+        return [name for spec in self.inputs for name in spec.names()]
+
+    @property
+    def standardize(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(mean, std) per network input (0 and 1 where an input is not scaled), or None."""
+        return self._scaling
+
     def scale(self, X):
-        """Features as the network sees them: standardised with the training statistics."""
+        """Network inputs as the network sees them: z-scored with the training statistics, in the
+        model's dtype. X (n, width) is what dataset.encode gives, or a folder's mapped rows, which
+        are then scaled as each minibatch is read."""
+        if hasattr(X, "scaled"):
+            return X.scaled(self.scale)
         X = np.asarray(X, dtype=self.dtype)
-        if self.standardize is None:
+        if self._scaling is None:
             return X
-        mean, std = self.standardize
+        mean, std = self._scaling
         return (X - mean) / std
 
     def outputs(self, X):
@@ -55,7 +86,7 @@ class Model:
         """
         Zs, As = [], []
         for start in range(0, max(len(X), 1), CHUNK):
-            hidden, Z = forward(self.params, self.activations, self.scale(X[start:start + CHUNK]))
+            hidden, Z = forward(self.params, self.activations, self.scale(np.asarray(X[start:start + CHUNK])))
             Zs.append(Z)
             As.append(hidden[-1])
         return np.concatenate(Zs), np.concatenate(As)

@@ -1,17 +1,21 @@
 """The model and metrics files: model.json to and from a Model, checked on load; metrics.json."""
 
 import json
+from collections import Counter
 
 import numpy as np
 
 from . import __version__
 from .activations import HIDDEN, OUTPUTS
+from .encoding import Input, width
 from .errors import DivergedError, ModelFileError
 from .fileio import atomic_write, dumps, read_file
 from .losses import DEFAULT_LOSS, VALID_LOSSES
+from .readers import listing
 from .model import Model
 
-MODEL_FORMAT, MODEL_VERSION = "ffnet-model", 1
+MODEL_FORMAT, MODEL_VERSION = "ffnet-model", 2
+MISSING_POLICIES = ("error", "drop", "impute")
 METRICS_FORMAT, METRICS_VERSION = "ffnet-metrics", 1
 MAX_MODEL_BYTES = 512 * 2**20
 
@@ -26,7 +30,8 @@ def model_to_dict(model: Model) -> dict:
         "output": model.output,
         "loss": model.loss,
         "classes": None if model.classes is None else list(model.classes),
-        "standardize": None,
+        "inputs": [input_to_dict(spec) for spec in model.inputs],
+        "missing": model.missing,
         "dtype": model.dtype,
         "ffnet_version": __version__,  # provenance; never a time: a resumed run writes the same bytes
         "layers": [
@@ -34,11 +39,19 @@ def model_to_dict(model: Model) -> dict:
             for act, (W, b) in zip(model.activations, model.params)
         ],
     }
-    if model.standardize is not None:
-        mean, std = model.standardize
-        doc["standardize"] = {"mean": mean.tolist(), "std": std.tolist()}
     if model.config is not None:
         doc["config"] = model.config
+    return doc
+
+
+def input_to_dict(spec: Input) -> dict:
+    """`{"column", "kind", "categories"}` or `{"column", "kind", "mean", "std", "fill"}`, each number only when set."""
+    doc = {"column": spec.column, "kind": spec.kind}
+    if spec.kind == "category":
+        doc["categories"] = list(spec.categories)
+    for key in ("mean", "std", "fill"):
+        if getattr(spec, key) is not None:
+            doc[key] = getattr(spec, key)
     return doc
 
 
@@ -79,10 +92,13 @@ def load_model(path: str) -> Model:
     if not raw.strip():
         raise ModelFileError("file is empty", file=path)
     try:
-        doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        doc = json.loads(raw.decode("utf-8-sig"), parse_constant=_reject_constant)  # -sig: a byte order mark is fine
     except UnicodeDecodeError:
         raise ModelFileError("not a JSON model file (not UTF-8 text)", file=path) from None
     except json.JSONDecodeError as exc:
+        if _looks_like_yaml(raw):
+            raise ModelFileError("this is a YAML config, not a model file; give the model.json that "
+                                 "`ffnet train` wrote (runs/<config>/model.json)", file=path) from None
         raise ModelFileError(f"invalid JSON: {exc.msg}", file=path, where=f"line {exc.lineno}, column {exc.colno}") from None
     except ValueError as exc:
         raise ModelFileError(f"invalid JSON: {exc}", file=path) from None
@@ -118,9 +134,9 @@ def model_from_dict(doc, path: str = "<model>") -> Model:
             return None
         if not value or not all(isinstance(v, str) for v in value):
             fail(key, "expected a non-empty list of strings")
-        repeated = sorted({v for v in value if value.count(v) > 1})
+        repeated = sorted(v for v, n in Counter(value).items() if n > 1)
         if repeated:
-            fail(key, f"{', '.join(map(repr, repeated))} listed twice")
+            fail(key, f"{listing([repr(r) for r in repeated])} listed twice")
         return tuple(value)
 
     def array(value, where, ndim):
@@ -163,10 +179,30 @@ def model_from_dict(doc, path: str = "<model>") -> Model:
     if dtype not in ("float32", "float64"):
         fail("dtype", f"expected float32 or float64, got '{dtype}'")
 
+    inputs = _inputs(doc, features, fail)
+    missing = get(doc, "missing", "", str, required=False,
+                  default="impute" if inputs and any(i.fill is not None for i in inputs) else "error")
+    if missing not in MISSING_POLICIES:
+        fail("missing", f"expected one of {', '.join(MISSING_POLICIES)}, got {missing!r}")
+    standardize = doc.get("standardize")
+    if standardize is not None:
+        if inputs is not None:
+            fail("standardize", "give inputs or standardize, not both (inputs hold each column's mean and std)")
+        if not isinstance(standardize, dict):
+            fail("standardize", "expected null or an object with mean and std")
+        mean = array(get(standardize, "mean", "standardize", list), "standardize.mean", 1)
+        std = array(get(standardize, "std", "standardize", list), "standardize.std", 1)
+        if len(mean) != len(features) or len(std) != len(features):
+            fail("standardize", f"expected {len(features)} values in mean and std, one per feature")
+        if not np.all(std > 0):
+            fail("standardize.std", "every std must be > 0")
+        inputs = (mean, std)
+
     layers = get(doc, "layers", "", list)
     if not layers:
         fail("layers", "expected at least one layer")
-    params, activations, fan_in = [], [], len(features)
+    params, activations = [], []
+    fan_in = width(inputs) if inputs and isinstance(inputs[0], Input) else len(features)
     for i, layer in enumerate(layers):
         where = f"layers[{i}]"
         if not isinstance(layer, dict):
@@ -185,27 +221,75 @@ def model_from_dict(doc, path: str = "<model>") -> Model:
         params.append((W, b))
         activations.append(act)
         fan_in = W.shape[1]
+    _check_outputs(output, targets, classes, fan_in, len(layers), fail)
+    config = doc.get("config") if isinstance(doc.get("config"), dict) else None
+    return Model(features, targets, output, loss, classes, inputs, tuple(activations), params, dtype, config, missing)
 
-    units = {"softmax": len(classes or ()), "linear": len(targets)}.get(output)
-    if output == "sigmoid":
-        units = 1 if classes is not None else len(targets)
-        if classes is not None and len(classes) != 2:
-            fail("classes", "a sigmoid output over one target column needs exactly 2 classes")
+
+def _check_outputs(output, targets, classes, units, n_layers, fail) -> None:
+    """The output unit, the targets and the classes must fit together: else predictions are nonsense."""
+    if output == "softmax" and len(targets) != 1:
+        fail("targets", f"a softmax output predicts one target column (its units are the classes); "
+                        f"this model lists {len(targets)}")
     if output == "softmax" and (classes is None or len(classes) < 2):
         fail("classes", "a softmax model needs its classes, two or more")
-    if fan_in != units:
-        fail(f"layers[{len(layers) - 1}].weights", f"has {fan_in} output units, but the targets and classes need {units}")
+    if output == "sigmoid" and classes is not None:
+        if len(targets) != 1:
+            fail("classes", f"a sigmoid output with classes predicts one target column; this model lists "
+                            f"{len(targets)} (several 0/1 target columns have classes null)")
+        if len(classes) != 2:
+            fail("classes", "a sigmoid output over one target column needs exactly 2 classes")
+    if output == "linear" and classes is not None:
+        fail("classes", "a linear output predicts values: its classes must be null")
+    expected = {"softmax": len(classes or ()), "linear": len(targets),
+                "sigmoid": 1 if classes is not None else len(targets)}[output]
+    if units != expected:
+        fail(f"layers[{n_layers - 1}].weights", f"has {units} output units, but the targets and classes need {expected}")
 
-    standardize = doc.get("standardize")
-    if standardize is not None:
-        if not isinstance(standardize, dict):
-            fail("standardize", "expected null or an object with mean and std")
-        mean = array(get(standardize, "mean", "standardize", list), "standardize.mean", 1)
-        std = array(get(standardize, "std", "standardize", list), "standardize.std", 1)
-        if len(mean) != len(features) or len(std) != len(features):
-            fail("standardize", f"expected {len(features)} values in mean and std, one per feature")
-        if not np.all(std > 0):
-            fail("standardize.std", "every std must be > 0")
-        standardize = (mean, std)
-    config = doc.get("config") if isinstance(doc.get("config"), dict) else None
-    return Model(features, targets, output, loss, classes, standardize, tuple(activations), params, dtype, config)
+
+def _inputs(doc: dict, features: tuple[str, ...], fail):
+    """The version 2 `inputs`, checked against the features; None when the file has none."""
+    value = doc.get("inputs")
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != len(features):
+        fail("inputs", f"expected a list of {len(features)} objects, one per feature")
+    inputs = []
+    for k, item in enumerate(value):
+        where = f"inputs[{k}]"
+        if not isinstance(item, dict):
+            fail(where, "expected an object with column and kind")
+        if item.get("column") != features[k]:
+            fail(f"{where}.column", f"expected {features[k]!r} (one input per feature, in order), got {item.get('column')!r}")
+        kind = item.get("kind")
+        if kind == "category":
+            categories = item.get("categories")
+            if (not isinstance(categories, list) or not categories or not all(isinstance(c, str) for c in categories)
+                    or len(set(categories)) != len(categories)):
+                fail(f"{where}.categories", "expected a non-empty list of distinct strings")
+            inputs.append(Input(features[k], kind, tuple(categories)))
+        elif kind == "number":
+            numbers = {key: _number(item, key, f"{where}.{key}", fail) for key in ("mean", "std", "fill")}
+            if (numbers["mean"] is None) != (numbers["std"] is None):
+                fail(where, "mean and std come together (a z-scored input) or not at all")
+            if numbers["std"] is not None and numbers["std"] <= 0:
+                fail(f"{where}.std", "must be > 0")
+            inputs.append(Input(features[k], kind, **numbers))
+        else:
+            fail(f"{where}.kind", f"expected 'number' or 'category', got {kind!r}")
+    return tuple(inputs)
+
+
+def _number(item: dict, key: str, where: str, fail):
+    value = item.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(float(value)):
+        fail(where, f"expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _looks_like_yaml(raw: bytes) -> bool:
+    """A config given where a model is expected: YAML mappings with ffnet's top-level keys."""
+    text = raw[:4096].decode("utf-8", "replace")
+    return any(line.split(":")[0].strip() in ("data", "model", "train") and ":" in line for line in text.splitlines())

@@ -6,10 +6,16 @@ printed as one `warning:` line; training goes on.
 
 import numpy as np
 
-from .targets import sort_labels
+from .encoding import describe_input, unseen_warnings
+from .readers import listing, to_float
 
 MANY_VALUES = 20  # a "class" target with more distinct numbers than this looks like regression
 SCALE_RATIO = 100  # feature standard deviations further apart than this: standardize
+MANY_CATEGORIES = 50  # a one-hot column with more categories than this, and than a fifth of the rows: an ID?
+DROPPED_SHARE = 0.2  # leaving out more rows than this for missing cells: impute instead?
+LABEL_NAMES = {"label", "labels", "class", "classes", "target", "y", "species", "category", "outcome",
+               "diagnosis", "type", "survived"}
+SAMPLE = 100_000  # rows looked at when a check needs values (the first rows of the training split)
 
 
 def parameter_count(params) -> int:
@@ -25,14 +31,15 @@ def _settings(mapping: dict | None) -> str:
 
 
 def describe(cfg, data, model, folder: str | None = None) -> dict:
-    """The run's data, network, training settings and output folder."""
+    """The run's data (rows per split, rows left out, each input column and what it became), network,
+    training settings and output folder."""
     tc = cfg.train
-    sizes = [len(model.features)] + [W.shape[1] for W, _ in model.params]
-    standardized = model.standardize is not None
+    sizes = [model.width] + [W.shape[1] for W, _ in model.params]
     return {
         "rows": {name: len(split.T) for name, split in data.splits.items()},
-        "inputs": [{"column": name, "kind": "number", "became": "z-scored" if standardized else "as is"}
-                   for name in model.features],
+        "dropped": _dropped(data),  # rows left out for missing cells, or None
+        "inputs": [{"column": spec.column, "kind": spec.kind, "became": describe_input(spec), "width": spec.width}
+                   for spec in model.inputs],
         "targets": list(model.targets),
         "task": model.task,
         "classes": None if model.classes is None else list(model.classes),
@@ -53,32 +60,105 @@ def describe(cfg, data, model, folder: str | None = None) -> dict:
     }
 
 
+def _dropped(data) -> str | None:
+    """`11 rows of the train file (missing cells; data.missing: drop)`, or None when every row is used."""
+    if not data.dropped:
+        return None
+    files = " and ".join(f"{n:,} row{'s' if n != 1 else ''} of the {name} file" for name, n in data.dropped.items())
+    return f"{files} left out (missing cells; data.missing: {data.missing})"
+
+
 def warnings(cfg, data, model) -> list[str]:
     """Setups that usually mean a mistake; each a sentence that says what to check."""
-    found = []
     train = data.splits["train"]
-    if model.task in ("multiclass", "binary") and len(model.classes) > MANY_VALUES:
-        numbers = sort_labels(model.classes)
-        if all(_is_number(label) for label in numbers):
-            found.append(f"target {model.targets[0]!r} has {len(model.classes)} distinct numeric values: it looks "
-                         f"like a regression target; for a value, use output: linear")
-    if model.standardize is None and train.X.shape[1] > 1:
-        std = np.std(np.asarray(train.X, dtype=np.float64), axis=0)
-        positive = std[std > 0]
-        if len(positive) > 1 and positive.max() / positive.min() > SCALE_RATIO:
-            found.append(f"features are on very different scales (standard deviations from {positive.min():.3g} to "
-                         f"{positive.max():.3g}) and data.standardize is false; set it to true")
-    val = data.splits.get("validation")
-    if val is not None and model.task == "multiclass":
-        present = int((val.T.sum(axis=0) > 0).sum())
-        if present < len(model.classes):
-            found.append(f"the validation split ({len(val.T)} rows) has only {present} of the {len(model.classes)} "
-                         "classes; use a larger data.validation_split")
+    X = np.asarray(train.X[:SAMPLE], dtype=np.float64)
+    columns = _number_columns(model, X)
+    found = _target_warnings(cfg, data, model, columns)
+    found += _scale_warnings(cfg, model, columns)
+    found += _split_warnings(data, model)
+    found += _input_warnings(data, model, len(train.T), columns)
+    for split, unseen in data.unseen.items():
+        found += unseen_warnings(unseen, f" in the {split} split")
     return found
 
 
-def _is_number(label: str) -> bool:
-    try:
-        return np.isfinite(float(label))
-    except ValueError:
-        return False
+def _number_columns(model, X) -> dict:
+    """{column: its training values (the first SAMPLE rows)} for each number input."""
+    found, at = {}, 0
+    for spec in model.inputs:
+        if spec.kind == "number":
+            found[spec.column] = X[:, at]
+        at += spec.width
+    return found
+
+
+def _target_warnings(cfg, data, model, columns) -> list[str]:
+    if model.task not in ("multiclass", "binary") or len(model.classes) <= MANY_VALUES:
+        return []
+    if not all(to_float(label) is not None for label in model.classes):
+        return []
+    target = model.targets[0]
+    found = [f"target {target!r} has {len(model.classes)} distinct numeric values: it looks like a regression "
+             f"target; for a value, use model.output: linear"]
+    if cfg.data.target is None:
+        labels = _label_like(model, columns)
+        if labels:
+            found.append(f"the target is the last column, {target!r}, by default; column {labels!r} looks like the "
+                         f"class labels: set data.target: {labels}")
+    return found
+
+
+def _label_like(model, columns) -> str | None:
+    """A feature column that looks like class labels: a word column with a few values, or few whole
+    numbers in the first column or under a label's name."""
+    for k, spec in enumerate(model.inputs):
+        name = spec.column
+        if spec.kind == "category" and 2 <= len(spec.categories) <= MANY_VALUES:
+            return name
+        if spec.kind == "number" and (k == 0 or name.lower() in LABEL_NAMES):
+            values = np.unique(columns[name])
+            if 2 <= len(values) <= 10 and np.all(values == np.round(values)):
+                return name
+    return None
+
+
+def _scale_warnings(cfg, model, columns) -> list[str]:
+    if cfg.data.standardize or len(columns) < 2:
+        return []
+    std = np.array([np.std(values) for values in columns.values()])
+    positive = std[std > 0]
+    if len(positive) > 1 and positive.max() / positive.min() > SCALE_RATIO:
+        return [f"features are on very different scales (standard deviations from {positive.min():.3g} to "
+                f"{positive.max():.3g}) and data.standardize is false; set it to true"]
+    return []
+
+
+def _split_warnings(data, model) -> list[str]:
+    val = data.splits.get("validation")
+    if val is None or model.task not in ("multiclass", "binary"):
+        return []
+    T = val.T
+    present = int((T.sum(axis=0) > 0).sum()) if model.task == "multiclass" else len(np.unique(T[:, 0]))
+    if present < len(model.classes):
+        return [f"the validation split ({len(T)} rows) has only {present} of the {len(model.classes)} classes; "
+                "use a larger data.validation_split"]
+    return []
+
+
+def _input_warnings(data, model, n_train: int, columns) -> list[str]:
+    found = []
+    for spec in model.inputs:
+        if spec.kind == "category" and len(spec.categories) > max(MANY_CATEGORIES, n_train // 5):
+            found.append(f"column {spec.column!r} has {len(spec.categories)} categories for {n_train} training rows: "
+                         "an ID or free text? Leave it out with data.features")
+    constant = [name for name, values in columns.items() if len(values) and values.min() == values.max()]
+    if constant:
+        found.append(f"column{'s' if len(constant) > 1 else ''} {listing([repr(c) for c in constant])} "
+                     f"{'are' if len(constant) > 1 else 'is'} constant in the training split: no use as a feature")
+    for name, count in data.dropped.items():
+        total = count + len(data.splits[name].T) + (len(data.splits["validation"].T)
+                                                    if name == "train" and "validation" in data.splits else 0)
+        if count > DROPPED_SHARE * total:
+            found.append(f"{count} of {total} rows of the {name} file have a missing cell and were left out; "
+                         "data.missing: impute keeps them")
+    return found

@@ -12,6 +12,7 @@ from functools import partial
 
 import numpy as np
 
+from .arrays import MappedRows
 from .backend import device_module, to_numpy
 from .checkpoint import Snapshot
 from .config import Config, check_parameter_count
@@ -67,7 +68,7 @@ def new_model(cfg: Config, data: Dataset, rng, init: Model | None = None) -> Mod
     dtype = cfg.train.dtype
     activations = tuple(layer.activation for layer in cfg.model.hidden) + (cfg.model.output,)
     k = data.splits["train"].T.shape[1]
-    sizes = [len(data.features), *(layer.units for layer in cfg.model.hidden), k]
+    sizes = [data.width, *(layer.units for layer in cfg.model.hidden), k]
     if init is not None:
         shapes = [W.shape for W, _ in init.params]
         if shapes != list(zip(sizes[:-1], sizes[1:])) or init.activations != activations:
@@ -80,11 +81,8 @@ def new_model(cfg: Config, data: Dataset, rng, init: Model | None = None) -> Mod
         check_parameter_count(sizes, cfg.path)  # before allocating: the data fixed the input and output sizes
         inits = [layer.init for layer in cfg.model.hidden] + [cfg.model.init]
         params = init_params(sizes, activations, rng, dtype, inits)
-    standardize = None
-    if data.standardize is not None:
-        standardize = tuple(np.asarray(s, dtype=dtype) for s in data.standardize)
-    return Model(data.features, data.targets, cfg.model.output, cfg.loss, data.classes, standardize,
-                 activations, params, dtype, cfg.raw)
+    return Model(data.features, data.targets, cfg.model.output, cfg.loss, data.classes, data.inputs,
+                 activations, params, dtype, cfg.raw, cfg.data.missing)
 
 
 def final_metrics(model: Model, data: Dataset) -> dict:
@@ -150,7 +148,8 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
     weights = sample_weights(cfg, data)
     for split in data.splits.values():  # the model casts its input to dtype anyway; keep one copy, not two
         split.X = split.X.astype(dtype, copy=False)
-    X = xp.asarray(model.scale(data.splits["train"].X))  # (n, d) in the training dtype, on the device
+    X = model.scale(data.splits["train"].X)  # (n, d) in the training dtype; a folder's rows: scaled per batch
+    X = X if isinstance(X, MappedRows) else xp.asarray(X)  # on the device
     T = xp.asarray(data.splits["train"].T.astype(dtype))  # (n, k)
     W_samples = None if weights is None else xp.asarray(weights.astype(dtype))
     n, batch = len(X), min(tc.batch_size, len(X))

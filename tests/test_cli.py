@@ -47,7 +47,7 @@ def test_train_writes_model_and_metrics_and_keeps_stdout_for_data(tmp_path, ffne
     assert "epoch 500/500" in result.stderr and "final metrics" in result.stderr
     model = json.loads((tmp_path / "out" / "model.json").read_text())
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
-    assert (model["format"], model["version"], model["features"], model["targets"]) == ("ffnet-model", 1, ["x1", "x2"], ["y"])
+    assert (model["format"], model["version"], model["features"], model["targets"]) == ("ffnet-model", 2, ["x1", "x2"], ["y"])
     assert model["classes"] == ["0", "1"] and model["output"] == "sigmoid" and model["loss"] == "log_loss"
     assert (metrics["format"], metrics["version"], len(metrics["epochs"])) == ("ffnet-metrics", 1, 500)
     assert metrics["final"]["train"]["accuracy"] == 1.0

@@ -6,9 +6,17 @@ import numpy as np
 import pytest
 
 from ffnet_cli.dataset import resolve_columns, split_indices, standardize_stats
-from ffnet_cli.readers import Frame, feature_matrix, read_frame
+from ffnet_cli.encoding import encode, fit_inputs, rows_with_cells
+from ffnet_cli.readers import Frame, Text, read_frame
 from ffnet_cli.targets import encode_targets, sort_labels
 from ffnet_cli.errors import DataError
+
+
+def feature_matrix(frame, names, missing="error"):
+    """The network inputs of the named columns, unscaled, as training builds them."""
+    rows = rows_with_cells(frame, [frame.position(n) for n in names], [], missing)
+    inputs = fit_inputs(frame, names, rows, standardize=False, categorical="auto", missing=missing)
+    return encode(frame, inputs, rows, impute=missing == "impute")[0]
 
 
 def write(tmp_path, text, name="data.csv"):
@@ -44,7 +52,7 @@ def test_header_and_rows_are_parsed(tmp_path):
 
 def test_quoted_fields_may_hold_commas(tmp_path):
     frame = frame_of(tmp_path, 'x,label\n1,"red, dark"\n2,blue\n')
-    assert frame.cells[:, 1].tolist() == ["red, dark", "blue"]
+    assert frame.data[1].values == ("red, dark", "blue")
     T, classes = encode_targets(frame, ["label"], "sigmoid")
     assert classes == ("blue", "red, dark")
 
@@ -86,9 +94,12 @@ def test_crlf_line_endings_are_read(tmp_path):
     assert frame.lines.tolist() == [2, 3]
 
 
-def test_numeric_csv_keeps_labels_as_written(tmp_path):
-    frame = frame_of(tmp_path, "x,y\n1,1.0\n2,0.0\n")
+def test_numeric_labels_are_kept_as_written_and_matched_by_value(tmp_path):
+    frame = read_frame(write(tmp_path, "x,y\n1,1.0\n2,0.0\n"), labels=["y"])
     assert encode_targets(frame, ["y"], "sigmoid")[1] == ("0.0", "1.0")
+    other = read_frame(write(tmp_path, "x,y\n1,0\n2,1\n", "other.csv"), labels=["y"])
+    T, _ = encode_targets(other, ["y"], "sigmoid", ("0.0", "1.0"))
+    np.testing.assert_array_equal(T, [[0], [1]])
 
 
 # ---- bad CSV files
@@ -188,11 +199,12 @@ def test_no_feature_columns_is_refused(tmp_path):
 
 
 def test_non_numeric_cell_reports_line_column_and_cell(tmp_path):
-    frame = frame_of(tmp_path, "x1,x2,y\n1,2,0\n3,abc,1\n4,,0\n")
+    frame = frame_of(tmp_path, "x1,x2,y\n1,2,0\n3,abc,1\n4,5,0\n")
     with pytest.raises(DataError) as info:
         feature_matrix(frame, ["x1", "x2"])
     error = info.value
-    assert (error.file, error.where, error.message) == (frame.source, "line 3, column 2 (x2)", "not a number: 'abc'")
+    assert (error.file, error.where) == (frame.source, "line 3, column 2 (x2)")
+    assert error.message == "not a number: 'abc', in a column of numbers; if 'x2' is a category, list it in data.categorical"
 
 
 def test_first_bad_cell_is_the_earliest_line(tmp_path):
@@ -202,19 +214,20 @@ def test_first_bad_cell_is_the_earliest_line(tmp_path):
     assert info.value.where == "line 3, column 2 (b)"
 
 
-def test_empty_cell(tmp_path):
+def test_blank_cell_is_missing(tmp_path):
     frame = frame_of(tmp_path, "a,b\n1,2\n3, \n")
     with pytest.raises(DataError) as info:
         feature_matrix(frame, ["a", "b"])
-    assert (info.value.where, info.value.message) == ("line 3, column 2 (b)", "empty cell where a number is expected")
+    assert info.value.where == "line 3, column 2 (b)"
+    assert info.value.message.startswith("missing value (1 missing cell in all); set data.missing")
 
 
-def test_nan_and_inf_cells_are_counted_and_the_first_shown(tmp_path):
-    frame = frame_of(tmp_path, "a,b\n1,2\n3,nan\ninf,-inf\n")
+def test_infinite_cells_are_refused_the_first_shown(tmp_path):
+    frame = frame_of(tmp_path, "a,b\n1,2\n3,-inf\ninf,-inf\n")
     with pytest.raises(DataError) as info:
         feature_matrix(frame, ["a", "b"])
     assert info.value.where == "line 3, column 2 (b)"
-    assert info.value.message == "3 cells are NaN or infinite; the first is 'nan'"
+    assert info.value.message == "'-inf' is not a finite number (2 such cells in the column)"
 
 
 def test_features_come_in_the_order_asked(tmp_path):
@@ -230,7 +243,7 @@ def test_npz_round_trip_with_1d_y(tmp_path):
     np.savez(tmp_path / "d.npz", X=X, y=np.array([0, 1, 2]))
     frame = read_frame(str(tmp_path / "d.npz"))
     assert frame.columns == ("x1", "x2", "y")
-    assert frame.lines.tolist() == [1, 2, 3]
+    assert frame.lines is None and frame.rows == 3  # rows count from 1
     features, targets = resolve_columns(frame, None, None)
     np.testing.assert_array_equal(feature_matrix(frame, features), X)
     T, classes = encode_targets(frame, targets, "softmax")
@@ -287,13 +300,13 @@ def test_npz_x_must_be_2d(tmp_path):
     assert (error.where, error.message) == ("X", "X must be a 2-D array of numbers, got shape (3,) of float64")
 
 
-def test_npz_nan_cell_reports_its_row(tmp_path):
+def test_npz_nan_cell_is_a_missing_value_at_its_row(tmp_path):
     np.savez(tmp_path / "d.npz", X=np.array([[1.0, 2.0], [np.nan, 3.0]]), y=np.ones(2))
     frame = read_frame(str(tmp_path / "d.npz"))
     with pytest.raises(DataError) as info:
         feature_matrix(frame, ["x1", "x2"])
     assert info.value.where == "row 2, column 1 (x1)"
-    assert info.value.message == "1 cell is NaN or infinite; the first is 'nan'"
+    assert info.value.message.startswith("missing value (1 missing cell in all)")
 
 
 # ---- targets
@@ -419,8 +432,8 @@ def test_split_keeps_at_least_one_row_on_each_side(n, fraction, sizes):
 
 
 def test_frame_can_be_built_by_hand():
-    frame = Frame("<test>", ("a", "b"), np.array([["1", "x"]], dtype=object), np.array([2]))
-    np.testing.assert_array_equal(feature_matrix(frame, ["a"]), [[1.0]])
+    frame = Frame("<test>", ("a", "b"), (np.array([1.0]), Text(np.array([0], np.int32), ("x",))), np.array([2]), rows=1)
+    np.testing.assert_array_equal(feature_matrix(frame, ["a", "b"]), [[1.0, 1.0]])
 
 
 def test_npz_that_is_not_a_zip_archive(tmp_path):
