@@ -11,7 +11,8 @@ import zlib
 import numpy as np
 
 from .errors import DataError
-from .readers import Frame, listing, memory_budget, too_large
+from .fileio import read_file
+from .frame import Frame, listing, memory_budget, too_large
 
 BAD_FILE = (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error, KeyError)
 READ_BLOCK = 8192  # rows per sequential read of a mapped X (statistics): a few MB of float64 at a time
@@ -19,15 +20,7 @@ READ_BLOCK = 8192  # rows per sequential read of a mapped X (statistics): a few 
 
 def read_npz(source: str) -> Frame:
     """X (n, d) kept in its own float dtype and uncopied; y (n,) or (n, k) optional (new data has no labels)."""
-    try:
-        with open(source, "rb") as f:
-            magic = f.read(2)
-    except FileNotFoundError:
-        raise DataError("no such file", file=source) from None
-    except IsADirectoryError:
-        raise DataError("is a directory, not a data file", file=source) from None
-    except OSError as e:
-        raise DataError(f"cannot read the file ({e.strerror or e})", file=source) from None
+    magic = read_file(source, DataError, "data", size=2)
     if magic != b"PK":  # an .npz is a zip archive; np.load would try other formats
         raise DataError("not a valid .npz file (not a zip archive)" if magic else "file is empty", file=source)
     budget = memory_budget()

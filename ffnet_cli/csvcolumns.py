@@ -12,7 +12,7 @@ import io
 import numpy as np
 
 from .errors import DataError
-from .readers import MISSING, MISSING_CODE, Frame, Text, format_number, to_float, too_large
+from .frame import MISSING, MISSING_CODE, Frame, Text, format_number, to_float, too_large
 
 FIELD_SIZE_LIMIT = 1 << 20  # 1 MiB: a longer CSV field is not a number or a label
 MAX_SPELLINGS = 1001  # label spellings kept per column: more than MAX_CLASSES is refused anyway

@@ -17,7 +17,8 @@ import numpy as np
 
 from .csvcolumns import FIELD_SIZE_LIMIT, Columns, decode
 from .errors import DataError
-from .readers import Frame, memory_budget, too_large
+from .fileio import open_file
+from .frame import Frame, memory_budget, too_large
 
 BLOCK = 1 << 20  # 1 MiB of text per parsing step: a few milliseconds of C, a small transient
 TRIM_EVERY = 16 << 20  # bytes of text between two returns of freed memory to the system
@@ -58,18 +59,7 @@ def _open(path: str, stdin, budget: int):
         if buffer is None:
             return "<stdin>", io.BytesIO(stdin.read().encode("utf-8")), True
         return "<stdin>", buffer, False
-    try:
-        stream = open(path, "rb")
-    except FileNotFoundError:
-        raise DataError("no such file", file=path) from None
-    except IsADirectoryError:
-        raise DataError("is a directory, not a data file", file=path) from None
-    except PermissionError:
-        raise DataError("permission denied", file=path) from None
-    except OSError as e:
-        raise DataError(f"cannot read the file ({e.strerror or e})", file=path) from None
-    except ValueError:  # a NUL byte in the name
-        raise DataError("invalid file name", file=repr(path)) from None
+    stream = open_file(path, DataError, "data")
     size = os.fstat(stream.fileno()).st_size
     if size > budget:
         stream.close()

@@ -6,10 +6,11 @@ from typing import Sequence
 import numpy as np
 
 from .arrays import MappedRows
-from .encoding import Input, encode, fit_inputs, rows_with_cells, scaling, width
 from .backend import array_module
+from .encoding import Input, encode, fit_inputs, rows_with_cells, scaling, width
 from .errors import ConfigError, DataError
-from .readers import SHOWN, Frame, as_names, indices, listing, read_frame, to_float
+from .frame import SHOWN, Frame, as_names, indices, listing, to_float
+from .readers import read_frame
 from .targets import encode_targets
 
 

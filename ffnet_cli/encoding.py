@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import DataError
-from .readers import MISSING_CODE, Frame, Text, cell_text, column, format_number, place, to_float
+from .frame import MISSING_CODE, Frame, Text, cell_text, column, format_number, place, to_float
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,15 @@ from .errors import FfnetError, OutputError
 from .interrupts import deferred
 
 
-def read_file(path: str, error: type[FfnetError], kind: str, limit: int | None = None, size: int = -1) -> bytes:
-    """The bytes of a file, or of its first `size` bytes; every failure is an `error` naming the file.
+def open_file(path: str, error: type[FfnetError], kind: str):
+    """The file opened for reading bytes; every failure is an `error` naming the file.
 
-    `kind` names what the file should be ("config", "data", "model"); a file larger than `limit`
-    bytes is refused after reading at most limit + 1 of them (a pipe or device has no size).
+    `kind` names what the file should be ("config", "data", "model").
     """
     if path == "":
         raise error("the file name is empty", file="''")
     try:
-        with open(path, "rb") as f:
-            data = f.read(size if limit is None else limit + 1)
+        return open(path, "rb")
     except FileNotFoundError:
         raise error("no such file", file=path) from None
     except IsADirectoryError:
@@ -29,6 +27,19 @@ def read_file(path: str, error: type[FfnetError], kind: str, limit: int | None =
         raise error(f"cannot read the file ({e.strerror or e})", file=path) from None
     except ValueError:  # a NUL byte in the name
         raise error("invalid file name", file=repr(path)) from None
+
+
+def read_file(path: str, error: type[FfnetError], kind: str, limit: int | None = None, size: int = -1) -> bytes:
+    """The bytes of a file, or of its first `size` bytes; every failure is an `error` naming the file.
+
+    A file larger than `limit` bytes is refused after reading at most limit + 1 of them (a pipe or
+    device has no size).
+    """
+    with open_file(path, error, kind) as f:
+        try:
+            data = f.read(size if limit is None else limit + 1)
+        except OSError as e:  # a folder opens on some systems, then fails to read
+            raise error(f"cannot read the file ({e.strerror or e})", file=path) from None
     if limit is not None and len(data) > limit:
         raise error(f"{kind} file is larger than {limit // 2**20} MiB", file=path)
     return data

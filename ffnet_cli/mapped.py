@@ -5,7 +5,7 @@ import numpy as np
 
 from .encoding import Input, rows_with_cells
 from .errors import DataError
-from .readers import Frame, format_number
+from .frame import Frame, format_number
 
 
 def mapped_usable(frame: Frame, targets: list[int], missing: str):

@@ -11,7 +11,7 @@ from .encoding import Input, width
 from .errors import DivergedError, ModelFileError
 from .fileio import atomic_write, dumps, read_file
 from .losses import DEFAULT_LOSS, VALID_LOSSES
-from .readers import listing
+from .frame import listing
 from .model import Model
 
 MODEL_FORMAT, MODEL_VERSION = "ffnet-model", 2

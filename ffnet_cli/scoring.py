@@ -7,7 +7,8 @@ from .encoding import encode, rows_with_cells, unseen_warnings
 from .errors import FfnetError, ModelFileError
 from .metrics import evaluate
 from .modelfile import load_model
-from .readers import indices, line_of, read_frame, require_columns
+from .frame import indices, line_of, require_columns
+from .readers import read_frame
 from .targets import encode_targets
 
 

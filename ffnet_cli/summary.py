@@ -7,7 +7,7 @@ printed as one `warning:` line; training goes on.
 import numpy as np
 
 from .encoding import describe_input, unseen_warnings
-from .readers import listing, to_float
+from .frame import listing, to_float
 
 MANY_VALUES = 20  # a "class" target with more distinct numbers than this looks like regression
 SCALE_RATIO = 100  # feature standard deviations further apart than this: standardize

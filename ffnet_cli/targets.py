@@ -9,8 +9,8 @@ from typing import Sequence
 import numpy as np
 
 from .errors import DataError
-from .readers import (MISSING_CODE, SHOWN, Frame, Text, as_names, cell_text, column, format_number, indices,
-                      listing, place, to_float)
+from .frame import (MISSING_CODE, SHOWN, Frame, Text, as_names, cell_text, column, format_number, indices, listing,
+                    place, to_float)
 
 MAX_CLASSES = 1000
 

@@ -11,7 +11,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from ffnet_cli import readers
+from ffnet_cli import frame as frames, readers
 from ffnet_cli.config import parse_config
 from ffnet_cli.dataset import load_dataset
 from ffnet_cli.errors import DataError, ModelFileError
@@ -71,7 +71,7 @@ def test_dev_zero_is_refused_at_its_first_block(tmp_path, ffnet):
 
 def test_a_file_larger_than_memory_allows_is_refused_before_reading(tmp_path, monkeypatch):
     path = write(tmp_path, "d.csv", "a,b\n" + "1,2\n" * 1000)
-    monkeypatch.setattr(readers, "available_memory", lambda: 2000)
+    monkeypatch.setattr(frames, "available_memory", lambda: 2000)
     error = error_of(read_frame, path)
     assert error.message.startswith("the file would take 0.0 MiB of memory, more than this machine allows (0.0 MiB)")
     assert "train from a folder with X.npy and y.npy" in error.message
@@ -93,7 +93,7 @@ class EndlessStream(io.RawIOBase):
 
 
 def test_an_endless_stream_is_refused_once_it_passes_the_memory_budget(monkeypatch):
-    monkeypatch.setattr(readers, "available_memory", lambda: 64 << 20)
+    monkeypatch.setattr(frames, "available_memory", lambda: 64 << 20)
     stdin = io.TextIOWrapper(io.BufferedReader(EndlessStream()))
     error = error_of(read_frame, "-", stdin)
     assert error.file == "<stdin>" and "more than this machine allows (32 MiB)" in error.message
@@ -121,7 +121,7 @@ def test_an_npz_that_claims_more_than_memory_is_refused_before_decompressing(tmp
 def test_a_compressed_npz_is_sized_from_its_headers(tmp_path, monkeypatch):
     path = tmp_path / "zeros.npz"
     np.savez_compressed(path, X=np.zeros((2000, 1000)), y=np.zeros(2000))  # 16 MB in 16 KB
-    monkeypatch.setattr(readers, "available_memory", lambda: 8 << 20)
+    monkeypatch.setattr(frames, "available_memory", lambda: 8 << 20)
     assert path.stat().st_size < 100_000
     assert error_of(read_frame, str(path)).message.startswith("its arrays X and y would take 15 MiB of memory")
 
@@ -214,7 +214,7 @@ def test_an_npz_for_a_model_with_named_features_says_the_names_differ(tmp_path, 
 
 def test_long_lists_of_names_are_cut_at_twenty(tmp_path):
     frame = read_frame(write(tmp_path, "d.csv", ",".join(f"c{i}" for i in range(64)) + "\n" + "1," * 63 + "1\n"))
-    error = error_of(readers.indices, frame, ["nope"])
+    error = error_of(frames.indices, frame, ["nope"])
     assert error.message.endswith("c17, c18, c19, ... (64 in all)")
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from ffnet_cli.dataset import resolve_columns, split_indices, standardize_stats
 from ffnet_cli.encoding import encode, fit_inputs, rows_with_cells
-from ffnet_cli.readers import Frame, Text, read_frame
+from ffnet_cli.frame import Frame, Text
+from ffnet_cli.readers import read_frame
 from ffnet_cli.targets import encode_targets, sort_labels
 from ffnet_cli.errors import DataError
 

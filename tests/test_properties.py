@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ffnet_cli import dataset, encoding, readers
+from ffnet_cli import dataset, encoding, frame as frames, readers
 from ffnet_cli import targets as target_encoding
 from ffnet_cli.config import load_config, parse_config
 from ffnet_cli.schema import SCHEMA
@@ -122,7 +122,7 @@ tables = st.lists(st.lists(cells, min_size=1, max_size=4), min_size=0, max_size=
 def run_data_pipeline(frame, output, missing="error"):
     """What train and eval do with a frame: pick columns, leave out or fill missing cells, build X and T."""
     features, targets = dataset.resolve_columns(frame, None, None)
-    rows = encoding.rows_with_cells(frame, readers.indices(frame, features), readers.indices(frame, targets), missing)
+    rows = encoding.rows_with_cells(frame, frames.indices(frame, features), frames.indices(frame, targets), missing)
     if rows is not None and not len(rows):
         return
     T, classes = target_encoding.encode_targets(frame, targets, output, rows=rows)
@@ -272,16 +272,16 @@ words = st.sampled_from(["1", "-2.5", "3e2", " 4 ", "NA", "", "?", "nan", "None"
 
 
 def by_value(label):
-    number = None if label is None else readers.to_float(label)
-    return label if number is None else readers.format_number(number)
+    number = None if label is None else frames.to_float(label)
+    return label if number is None else frames.format_number(number)
 
 
 def reference_columns(rows):
     """Each column as the csv module and Python's float() (strictly) read it: numbers or labels."""
     columns = []
     for cells in zip(*rows):
-        labels = [None if c.strip() in readers.MISSING else c.strip() for c in cells]
-        numbers = [None if label is None else readers.to_float(label) for label in labels]
+        labels = [None if c.strip() in frames.MISSING else c.strip() for c in cells]
+        numbers = [None if label is None else frames.to_float(label) for label in labels]
         if all(label is None or number is not None for label, number in zip(labels, numbers)):
             columns.append(np.array([np.nan if n is None else n for n in numbers]))
         else:
@@ -306,8 +306,8 @@ def test_every_parser_path_reads_a_table_alike(folder, rows):
             frame = readers.read_frame(str(path))
             for column, want in zip(frame.data, expected):
                 if isinstance(want, list):
-                    assert isinstance(column, readers.Text), (head, block)
-                    got = [None if code == readers.MISSING_CODE else column.values[code] for code in column.codes]
+                    assert isinstance(column, frames.Text), (head, block)
+                    got = [None if code == frames.MISSING_CODE else column.values[code] for code in column.codes]
                     # A number read in an earlier block than the column's first word keeps its value, not its
                     # spelling (3e2 becomes 300): compare numbers by value.
                     assert list(map(by_value, got)) == list(map(by_value, want)), (head, block)
