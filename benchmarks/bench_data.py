@@ -53,8 +53,10 @@ atexit.register(peak)
 sys.argv = ["ffnet"] + sys.argv[1:]
 main()
 """
-READERS = {
+READERS = {  # ffnet: with the `fast` extra (pyarrow) when it is installed; ffnet-numpy: numpy's parser alone
     "ffnet": ("from ffnet_cli.readers import read_frame", "read_frame({path!r})"),
+    "ffnet-numpy": ("from ffnet_cli import csvcolumns\ncsvcolumns.ARROW = None\nfrom ffnet_cli.readers import read_frame",
+                    "read_frame({path!r})"),
     "pandas": ("import pandas", "pandas.read_csv({path!r})"),
     "loadtxt": ("", "np.loadtxt({path!r}, delimiter=',', skiprows=1)"),
 }
@@ -90,8 +92,17 @@ def tables(folder: str, quick: bool) -> dict:
 def time_reads(paths: dict, repeats: int) -> list[dict]:
     import pandas
 
+    from ffnet_cli import csvcolumns
     from ffnet_cli.readers import read_frame
-    calls = {"ffnet": read_frame, "pandas": pandas.read_csv,
+
+    def numpy_only(path):
+        found, csvcolumns.ARROW = csvcolumns.ARROW, None
+        try:
+            return read_frame(path)
+        finally:
+            csvcolumns.ARROW = found
+
+    calls = {"ffnet": read_frame, "ffnet-numpy": numpy_only, "pandas": pandas.read_csv,
              "loadtxt": lambda p: np.loadtxt(p, delimiter=",", skiprows=1)}
     rows = []
     for name, path in paths.items():
@@ -198,6 +209,11 @@ def main():
         results["machine"]["pandas"] = pandas.__version__
     except ImportError:
         sys.exit("bench_data.py compares with pandas: pip install pandas")
+    try:
+        import pyarrow
+        results["machine"]["pyarrow"] = pyarrow.__version__
+    except ImportError:
+        results["machine"]["pyarrow"] = None
     with tempfile.TemporaryDirectory() as folder:
         print("writing the tables", file=sys.stderr)
         paths = tables(folder, args.quick)
@@ -209,13 +225,16 @@ def main():
             print("training from a folder", file=sys.stderr)
             results["folder"] = folder_rss(folder, 300_000 if args.quick else 3_000_000)
     print("\nCSV reading (seconds, best of %d; peak memory above the RSS before reading, MB)" % args.repeats)
-    print("| table | file MB | ffnet | pandas | loadtxt | ffnet/pandas | ffnet peak | pandas peak | loadtxt peak "
-          "| ffnet peak/file |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"ffnet: {'with the fast extra (pyarrow)' if results['machine']['pyarrow'] else 'numpy only'}; "
+          "ffnet-numpy: numpy's parser alone")
+    print("| table | file MB | ffnet | ffnet-numpy | pandas | loadtxt | ffnet/pandas | ffnet-numpy/pandas | ffnet peak "
+          "| pandas peak | loadtxt peak | ffnet peak/file |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for row in results["read"]:
         s, p = row["seconds"], row["peak_mb"]
-        print(f"| {row['table']} | {row['mb']:.0f} | {s['ffnet']:.2f} | {s['pandas']:.2f} | "
-              f"{s.get('loadtxt', float('nan')):.2f} | {row['ffnet_over_pandas']:.2f} | {p['ffnet']:.0f} | "
+        print(f"| {row['table']} | {row['mb']:.0f} | {s['ffnet']:.2f} | {s['ffnet-numpy']:.2f} | {s['pandas']:.2f} | "
+              f"{s.get('loadtxt', float('nan')):.2f} | {row['ffnet_over_pandas']:.2f} | "
+              f"{s['ffnet-numpy'] / s['pandas']:.2f} | {p['ffnet']:.0f} | "
               f"{p['pandas']:.0f} | {p.get('loadtxt', float('nan')):.0f} | {row['ffnet_peak_over_file']:.2f} |")
     print("\npredict's CSV output, %s rows (seconds)" % ("100,000" if args.quick else "1,000,000"))
     for what, seconds in results["write"].items():
