@@ -4,6 +4,7 @@ describe() returns plain data; the CLI renders it (report.py). warnings() are se
 printed as one `warning:` line; training goes on.
 """
 
+import json
 import numpy as np
 
 from .encoding import describe_input, unseen_warnings
@@ -23,10 +24,10 @@ def parameter_count(params) -> int:
 
 
 def _settings(mapping: dict | None) -> str:
-    """`adam (beta1 0.9, beta2 0.999, epsilon 1e-08)`: a resolved named setting, as people read it."""
+    """`adam (beta1 0.9, beta2 0.999, epsilon 1e-08)`: a resolved named setting, as a config writes it."""
     if not mapping:
         return "constant"
-    rest = [f"{k} {v}" for k, v in mapping.items() if k != "name"]
+    rest = [f"{k} {json.dumps(v)}" for k, v in mapping.items() if k != "name"]
     return mapping["name"] + (f" ({', '.join(rest)})" if rest else "")
 
 

@@ -84,3 +84,10 @@ def test_dropping_many_rows_warns_and_the_count_is_in_the_summary(tmp_path):
     assert summary["rows"] == {"train": 20}
     assert summary["dropped"] == "10 rows of the train file left out (missing cells; data.missing: drop)"
     assert said == ["10 of 30 rows of the train file have a missing cell and were left out; data.missing: impute keeps them"]
+
+
+def test_the_summary_writes_optimizer_settings_as_a_config_would():
+    from ffnet_cli.summary import _settings
+    assert _settings({"name": "sgd", "momentum": 0.9, "nesterov": False}) == "sgd (momentum 0.9, nesterov false)"
+    assert _settings({"name": "adam", "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-08}) == \
+        "adam (beta1 0.9, beta2 0.999, epsilon 1e-08)"
