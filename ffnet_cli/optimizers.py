@@ -16,7 +16,8 @@ class SGD:
     def __init__(self, theta, momentum=0.0, nesterov=False):
         self.momentum, self.nesterov = momentum, nesterov
         self.buffer = None  # b, from the first step on
-        # Plain SGD lets the workspace fold lr into the gradient it computes: then step(..., lr=1).
+        # Plain SGD can run inside the workspace's backward pass instead (Workspace(..., scale=lr,
+        # descend=True)): the same rule, a layer at a time while its gradient is in the cache.
         self.folds_learning_rate = not momentum
 
     def step(self, theta, grad, lr):

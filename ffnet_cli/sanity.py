@@ -167,7 +167,8 @@ def l2_raises_objective(cfg, net, X, T) -> dict:
     squares = float(np.vdot(ws_low.weights, ws_low.weights))
     expected = (high - low) / 2 * squares
     rise = objective_high - objective_low
-    grad_rise = ws_high.grad_weights - ws_low.grad_weights
+    weights = len(ws_low.weights)  # grad holds every weight, then every bias
+    grad_rise = ws_high.grad[:weights] - ws_low.grad[:weights]
     grad_error = float(np.abs(grad_rise - (high - low) * ws_low.weights).max())
     summary = (f"objective {objective_low:.6g} at l2 {low:g}, {objective_high:.6g} at l2 {high:g}: "
                f"+{rise:.4g} (expected +{expected:.4g})")

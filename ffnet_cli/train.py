@@ -192,13 +192,16 @@ def train(cfg: Config, *, init: Model | None = None, resume: Snapshot | None = N
                 rows, m = perm_d[start:start + batch], min(batch, n - start)
                 Xm, Tm = gather(X, rows, Xb[:m]), gather(T, rows, Tb[:m])
                 Wm = None if Wb is None else gather(W_samples, rows, Wb[:m])
-                loss, objective, A = ws(Xm, Tm, Wm, lr if fold else 1.0, rng)
-                if tc.clip_norm is not None:
-                    clip_by_norm(ws.grad, tc.clip_norm)
                 last = start + batch >= n
                 if last and on_epoch is not None:
                     theta_before[...] = ws.theta
-                optimizer.step(ws.theta, ws.grad, 1.0 if fold else lr)
+                if fold:  # plain SGD: each layer steps by lr * gradient inside the backward pass
+                    loss, objective, A = ws(Xm, Tm, Wm, lr, rng, descend=True)
+                else:
+                    loss, objective, A = ws(Xm, Tm, Wm, 1.0, rng)
+                    if tc.clip_norm is not None:
+                        clip_by_norm(ws.grad, tc.clip_norm)
+                    optimizer.step(ws.theta, ws.grad, lr)
                 if last and on_epoch is not None:
                     health = partial(ws.health, theta_before, m, lr if fold else 1.0)  # if the view asks
                 result.steps += 1

@@ -54,7 +54,7 @@ class Workspace:
         self.theta, self.params, n_weights = flatten(params, xp)
         self.grad = xp.zeros_like(self.theta)
         self.grads = layout(self.grad, [W.shape for W, _ in params])
-        self.weights, self.grad_weights = self.theta[:n_weights], self.grad[:n_weights]
+        self.weights = self.theta[:n_weights]  # the penalised part
         self.activations, self.loss, self.l2, self.l1, self.xp = activations, loss, l2, l1, xp
         dtype, units = self.theta.dtype, [W.shape[1] for W, _ in params]
         self.Zs = [xp.empty((batch, u), dtype) for u in units]  # Z_i, then A_i in place (hidden); the output's Z
@@ -62,15 +62,19 @@ class Workspace:
         self.dZs = [xp.empty((batch, u), dtype) for u in units]  # scale * dJ'/dZ_i
         self.tmps = [xp.empty((batch, u), dtype) for u in units]  # scratch: act'(A_i), sigmoid
         self.ones = xp.ones(batch, dtype)  # db = 1^T dZ as one matrix-vector product
-        self.tmp_weights = xp.empty_like(self.weights) if l2 or l1 else None
+        self.tmp = xp.empty_like(self.theta) if l2 or l1 else None  # scratch for the penalty, laid out as theta
+        self.tmp_params = layout(self.tmp, [W.shape for W, _ in params]) if l2 or l1 else [(None, None)] * len(params)
         self.dropout = tuple(dropout) + (0.0,) * (len(units) - 1 - len(dropout))
         self.masks = [np.empty((batch, u), dtype) if p else None for u, p in zip(units, self.dropout)]
         self.dropped = [xp.empty((batch, u), dtype) if p else None for u, p in zip(units, self.dropout)]
 
-    def __call__(self, X, T, weights=None, scale=1.0, rng=None):
+    def __call__(self, X, T, weights=None, scale=1.0, rng=None, descend=False):
         """Forward and backward on X (m, d), T (m, k), m <= batch, at the current theta:
         grad <- scale * dJ'/dtheta. Returns (loss, objective, A): the (weighted) data loss J and
         J' = J + penalty as 0-d arrays of the array module, and A (m, k), a view valid until the next call.
+
+        descend=True is plain SGD with the learning rate as `scale`: each layer's W -= dW, b -= db as
+        soon as dZ_{i-1} has used W, while its gradient is still in the cache.
         """
         xp, m, L = self.xp, len(X), len(self.params)
         inputs = [X]  # what each layer reads: A_{i-1}, after dropout
@@ -90,13 +94,14 @@ class Workspace:
         else:
             ACTIVATIONS[self.activations[-1]][0](Z, out=A, tmp=self.tmps[-1][:m])
             loss = mean_loss(self.loss, Z, A, T, weights)
-        objective = loss + penalty(self.weights, self.l2, self.l1, self.tmp_weights)
+        objective = loss + penalty(self.weights, self.l2, self.l1, None if self.tmp is None else self.tmp[:len(self.weights)])
 
         dZ = output_delta(self.activations[-1], self.loss, A, T, weights, scale, out=self.dZs[-1][:m])
         for i in range(L - 1, -1, -1):
-            W, dW, db = self.params[i][0], *self.grads[i]
+            (W, b), (dW, db) = self.params[i], self.grads[i]
             xp.matmul(inputs[i].T, dZ, out=dW)  # dW_i = A_{i-1}^T dZ_i  (inputs, units)
             xp.matmul(self.ones[:m], dZ, out=db)  # db_i = sum_n dZ_i  (units,)
+            add_penalty_grad(dW, W, self.l2, self.l1, scale, self.tmp_params[i][0])  # + l2 W_i + l1 sign(W_i)
             if i:
                 dZ_prev = self.dZs[i - 1][:m]
                 xp.matmul(dZ, W.T, out=dZ_prev)  # dZ_{i-1} = (dZ_i W_i^T) * act'(A_{i-1}) [* mask]
@@ -104,7 +109,9 @@ class Workspace:
                 if masks[i - 1] is not None:
                     dZ_prev *= masks[i - 1]
                 dZ = dZ_prev
-        add_penalty_grad(self.grad_weights, self.weights, self.l2, self.l1, scale, self.tmp_weights)
+            if descend:
+                W -= dW
+                b -= db
         return loss, objective, A
 
     def _mask(self, i, m, rng):

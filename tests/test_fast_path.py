@@ -42,7 +42,7 @@ def sgd(params, grads, lr):
         b -= lr * db
 
 
-@pytest.mark.parametrize("fold", [True, False], ids=["lr folded", "raw gradient"])
+@pytest.mark.parametrize("fold", ["descend", True, False], ids=["sgd in the backward pass", "lr folded", "raw gradient"])
 @pytest.mark.parametrize("penalty", PENALTIES)
 @pytest.mark.parametrize("output,loss", PAIRS)
 @pytest.mark.parametrize("hidden", HIDDEN)
@@ -58,12 +58,13 @@ def test_workspace_step_equals_plain_gradient_and_sgd_step_in_float64(hidden, ou
     optimizer = SGD(ws.theta)
     for _ in range(3):  # several steps: the buffers are reused
         data_loss, objective, grads, A = objective_and_grads(plain, activations, loss, X, T, l2, l1)
-        fast_loss, fast_objective, fast_A = ws(X, T, scale=lr if fold else 1.0)
+        fast_loss, fast_objective, fast_A = ws(X, T, scale=lr if fold else 1.0, descend=fold == "descend")
         if not fold:
             for (dW, db), (g_W, g_b) in zip(grads, ws.grads):
                 np.testing.assert_allclose(g_W, dW, rtol=0, atol=1e-12)
                 np.testing.assert_allclose(g_b, db, rtol=0, atol=1e-12)
-        optimizer.step(ws.theta, ws.grad, 1.0 if fold else lr)
+        if fold != "descend":
+            optimizer.step(ws.theta, ws.grad, 1.0 if fold else lr)
         sgd(plain, grads, lr)
         assert fast_loss == pytest.approx(data_loss, abs=1e-12)
         assert fast_objective == pytest.approx(objective, abs=1e-12)
@@ -121,6 +122,7 @@ def test_workspace_allocates_no_batch_sized_arrays():
     for _ in range(5):
         ws(X, T, scale=0.01)
         optimizer.step(ws.theta, ws.grad, 1.0)
+        ws(X, T, scale=0.01, descend=True)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < X.nbytes / 2  # only small (n, k) and (n, 1) temporaries: not one (n, units) array
