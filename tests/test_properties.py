@@ -214,32 +214,28 @@ def check_model(doc):
     net.outputs(np.zeros((1, net.width)))
 
 
+def replaced(model, path, value):
+    """A copy of the model document with the value at path (a list of keys) replaced."""
+    if not path:
+        return value
+    doc = copy.deepcopy(model)
+    node = doc
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return doc
+
+
 @SETTINGS
 @given(st.sampled_from(GOOD_PATHS), json_values)
 def test_model_loader_accepts_only_its_own_error_when_any_part_is_replaced(path, value):
-    doc = copy.deepcopy(GOOD_MODEL)
-    if not path:
-        doc = value
-    else:
-        node = doc
-        for key in path[:-1]:
-            node = node[key]
-        node[path[-1]] = value
-    check_model(doc)
+    check_model(replaced(GOOD_MODEL, path, value))
 
 
 @SETTINGS
 @given(st.sampled_from(GOOD_PATHS_V2), json_values)
 def test_model_loader_accepts_only_its_own_error_when_any_part_of_a_version_2_model_is_replaced(path, value):
-    doc = copy.deepcopy(GOOD_MODEL_V2)
-    if not path:
-        doc = value
-    else:
-        node = doc
-        for key in path[:-1]:
-            node = node[key]
-        node[path[-1]] = value
-    check_model(doc)
+    check_model(replaced(GOOD_MODEL_V2, path, value))
 
 
 @SETTINGS
