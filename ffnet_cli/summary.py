@@ -16,7 +16,8 @@ MANY_CATEGORIES = 50  # a one-hot column with more categories than this, and tha
 DROPPED_SHARE = 0.2  # leaving out more rows than this for missing cells: impute instead?
 LABEL_NAMES = {"label", "labels", "class", "classes", "target", "y", "species", "category", "outcome",
                "diagnosis", "type", "survived"}
-SAMPLE = 100_000  # rows looked at when a check needs values (the first rows of the training split)
+SAMPLE = 100_000  # rows looked at when a check needs values (the first rows of the training split),
+SAMPLE_CELLS = 2_000_000  # and at most this many cells: 16 MB as float64, however wide the data
 
 
 def parameter_count(params) -> int:
@@ -72,7 +73,7 @@ def _dropped(data) -> str | None:
 def warnings(cfg, data, model) -> list[str]:
     """Setups that usually mean a mistake; each a sentence that says what to check."""
     train = data.splits["train"]
-    X = np.asarray(train.X[:SAMPLE], dtype=np.float64)
+    X = np.asarray(train.X[:max(1, min(SAMPLE, SAMPLE_CELLS // max(1, model.width)))], dtype=np.float64)
     columns = _number_columns(model, X)
     found = _target_warnings(cfg, data, model, columns)
     found += _scale_warnings(cfg, model, columns)
@@ -84,7 +85,7 @@ def warnings(cfg, data, model) -> list[str]:
 
 
 def _number_columns(model, X) -> dict:
-    """{column: its training values (the first SAMPLE rows)} for each number input."""
+    """{column: its training values (the first rows, see SAMPLE)} for each number input."""
     found, at = {}, 0
     for spec in model.inputs:
         if spec.kind == "number":

@@ -91,3 +91,20 @@ def test_the_summary_writes_optimizer_settings_as_a_config_would():
     assert _settings({"name": "sgd", "momentum": 0.9, "nesterov": False}) == "sgd (momentum 0.9, nesterov false)"
     assert _settings({"name": "adam", "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-08}) == \
         "adam (beta1 0.9, beta2 0.999, epsilon 1e-08)"
+
+
+def test_the_warnings_look_at_a_few_rows_of_wide_data_not_a_float64_copy_of_all(tmp_path):
+    import tracemalloc
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4000, 1000)).astype(np.float32)  # 16 MB; as float64, 32 MB
+    np.savez(tmp_path / "d.npz", X=X * np.array([1.0, 1000.0] * 500, dtype=np.float32), y=np.arange(4000) % 2)
+    cfg = parse_config("data: {train: d.npz, standardize: false}\nmodel: {output: sigmoid}\ntrain: {dtype: float32}\n",
+                       str(tmp_path / "c.yaml"))
+    data_set = load_dataset(cfg, np.random.default_rng(0))
+    model = new_model(cfg, data_set, np.random.default_rng(0))
+    tracemalloc.start()
+    said = warnings(cfg, data_set, model)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert any("very different scales" in s for s in said)  # the check still looks, at a sample
+    assert peak < X.nbytes / 2
