@@ -96,8 +96,8 @@ def test_the_summary_writes_optimizer_settings_as_a_config_would():
 def test_the_warnings_look_at_a_few_rows_of_wide_data_not_a_float64_copy_of_all(tmp_path):
     import tracemalloc
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(4000, 1000)).astype(np.float32)  # 16 MB; as float64, 32 MB
-    np.savez(tmp_path / "d.npz", X=X * np.array([1.0, 1000.0] * 500, dtype=np.float32), y=np.arange(4000) % 2)
+    X = rng.normal(size=(8000, 1000)).astype(np.float32)  # 32 MB; as float64, 64 MB
+    np.savez(tmp_path / "d.npz", X=X * np.array([1.0, 1000.0] * 500, dtype=np.float32), y=np.arange(8000) % 2)
     cfg = parse_config("data: {train: d.npz, standardize: false}\nmodel: {output: sigmoid}\ntrain: {dtype: float32}\n",
                        str(tmp_path / "c.yaml"))
     data_set = load_dataset(cfg, np.random.default_rng(0))
@@ -107,4 +107,4 @@ def test_the_warnings_look_at_a_few_rows_of_wide_data_not_a_float64_copy_of_all(
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert any("very different scales" in s for s in said)  # the check still looks, at a sample
-    assert peak < X.nbytes / 2
+    assert peak < X.nbytes  # a sample of rows, not every row widened to float64
