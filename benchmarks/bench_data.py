@@ -2,11 +2,13 @@
 memory), predict's CSV writing against the forward pass, and the resident memory of training from
 a folder with a 1.2 GB X.npy.
 
-  read    - ffnet_cli.readers.read_frame, pandas.read_csv (default C parser), numpy.loadtxt, on
-            300,000 x 20 and 1,000,000 x 10 numeric tables and a 1,000,000-row mixed table (three
-            word columns, four numbers, 1 % NA cells; loadtxt cannot read it). Seconds: best of
-            --repeats, the readers taking turns. Peak memory: each reader once in a fresh
-            subprocess, its peak RSS (ru_maxrss) less the RSS before reading, against the file size.
+  read    - ffnet_cli.readers.read_frame (`ffnet`: with the fast extra, pyarrow, where it is installed;
+            `ffnet-numpy`: numpy's parsers alone, the core install), pandas.read_csv (default C parser),
+            numpy.loadtxt, on 300,000 x 20 and 1,000,000 x 10 numeric tables and a 1,000,000-row mixed
+            table (three word columns, four numbers, 1 % NA cells; loadtxt cannot read it). Seconds:
+            best of --repeats, the readers taking turns. Peak memory: each reader once in a fresh
+            subprocess, its peak RSS (VmHWM) less the RSS before reading, against the file size; for
+            ffnet also with pyarrow imported before (the difference is pyarrow's import).
   write   - 1,000,000 rows: labels and probabilities of a 10-16-3 softmax model as predict writes
             them (writers.write_csv), csv.writer one cell at a time (the old way), and the forward pass.
   folder  - `ffnet train` of one epoch (batch 512, 100-64-1 sigmoid) from a folder with X.npy
@@ -14,7 +16,7 @@ a folder with a 1.2 GB X.npy.
             plain np.memmap loop gathering the same random minibatches.
 
 Prints a table per part and one JSON object (--json FILE). Run from the repository root, in a venv
-with `pip install -e '.[test]' pandas`:
+with `pip install -e '.[test,fast]' pandas`:
     python benchmarks/bench_data.py            # about 3 minutes and 2 GB of temporary files
     python benchmarks/bench_data.py --quick    # smaller tables, a 120 MB X.npy
 """
@@ -55,8 +57,10 @@ main()
 """
 READERS = {  # ffnet: with the `fast` extra (pyarrow) when it is installed; ffnet-numpy: numpy's parser alone
     "ffnet": ("from ffnet_cli.readers import read_frame", "read_frame({path!r})"),
-    "ffnet-numpy": ("from ffnet_cli import csvcolumns\ncsvcolumns.ARROW = None\nfrom ffnet_cli.readers import read_frame",
+    "ffnet-numpy": ("from ffnet_cli import arrowread\narrowread.ARROW = None\nfrom ffnet_cli.readers import read_frame",
                     "read_frame({path!r})"),
+    "ffnet-imported": ("from ffnet_cli import arrowread\narrowread.modules()\nfrom ffnet_cli.readers import read_frame",
+                       "read_frame({path!r})"),  # peak memory only: pyarrow imported before reading
     "pandas": ("import pandas", "pandas.read_csv({path!r})"),
     "loadtxt": ("", "np.loadtxt({path!r}, delimiter=',', skiprows=1)"),
 }
@@ -92,15 +96,15 @@ def tables(folder: str, quick: bool) -> dict:
 def time_reads(paths: dict, repeats: int) -> list[dict]:
     import pandas
 
-    from ffnet_cli import csvcolumns
+    from ffnet_cli import arrowread
     from ffnet_cli.readers import read_frame
 
     def numpy_only(path):
-        found, csvcolumns.ARROW = csvcolumns.ARROW, None
+        found, arrowread.ARROW = arrowread.ARROW, None
         try:
             return read_frame(path)
         finally:
-            csvcolumns.ARROW = found
+            arrowread.ARROW = found
 
     calls = {"ffnet": read_frame, "ffnet-numpy": numpy_only, "pandas": pandas.read_csv,
              "loadtxt": lambda p: np.loadtxt(p, delimiter=",", skiprows=1)}
@@ -115,9 +119,10 @@ def time_reads(paths: dict, repeats: int) -> list[dict]:
                 call(path)
                 best[reader] = min(best.get(reader, np.inf), time.perf_counter() - start)
         size = os.path.getsize(path)
-        peaks = {reader: _peak(path, reader) for reader in best}
+        peaks = {reader: _peak(path, reader) for reader in [*best, "ffnet-imported"]}
         rows.append({"table": name, "mb": size / 1e6, "seconds": best, "peak_mb": {k: v / 1e6 for k, v in peaks.items()},
-                     "ffnet_over_pandas": best["ffnet"] / best["pandas"], "ffnet_peak_over_file": peaks["ffnet"] / size})
+                     "ffnet_over_pandas": best["ffnet"] / best["pandas"], "ffnet_peak_over_file": peaks["ffnet"] / size,
+                     "ffnet_peak_over_file_pyarrow_imported": peaks["ffnet-imported"] / size})
         print(f"  {name}: " + ", ".join(f"{k} {v:.2f}s" for k, v in best.items()), file=sys.stderr)
     return rows
 
@@ -227,15 +232,18 @@ def main():
     print("\nCSV reading (seconds, best of %d; peak memory above the RSS before reading, MB)" % args.repeats)
     print(f"ffnet: {'with the fast extra (pyarrow)' if results['machine']['pyarrow'] else 'numpy only'}; "
           "ffnet-numpy: numpy's parser alone")
-    print("| table | file MB | ffnet | ffnet-numpy | pandas | loadtxt | ffnet/pandas | ffnet-numpy/pandas | ffnet peak "
-          "| pandas peak | loadtxt peak | ffnet peak/file |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| table | file MB | ffnet | ffnet-numpy | pandas | loadtxt | ffnet/pandas | ffnet-numpy/pandas | peak ffnet "
+          "(pyarrow imported before) / ffnet-numpy / pandas / loadtxt | ffnet peak/file (imported before) "
+          "| ffnet-numpy peak/file |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in results["read"]:
-        s, p = row["seconds"], row["peak_mb"]
-        print(f"| {row['table']} | {row['mb']:.0f} | {s['ffnet']:.2f} | {s['ffnet-numpy']:.2f} | {s['pandas']:.2f} | "
+        s, p, mb = row["seconds"], row["peak_mb"], row["mb"]
+        print(f"| {row['table']} | {mb:.0f} | {s['ffnet']:.2f} | {s['ffnet-numpy']:.2f} | {s['pandas']:.2f} | "
               f"{s.get('loadtxt', float('nan')):.2f} | {row['ffnet_over_pandas']:.2f} | "
-              f"{s['ffnet-numpy'] / s['pandas']:.2f} | {p['ffnet']:.0f} | "
-              f"{p['pandas']:.0f} | {p.get('loadtxt', float('nan')):.0f} | {row['ffnet_peak_over_file']:.2f} |")
+              f"{s['ffnet-numpy'] / s['pandas']:.2f} | {p['ffnet']:.0f} ({p['ffnet-imported']:.0f}) / "
+              f"{p['ffnet-numpy']:.0f} / {p['pandas']:.0f} / {p.get('loadtxt', float('nan')):.0f} MB | "
+              f"{row['ffnet_peak_over_file']:.2f} ({row['ffnet_peak_over_file_pyarrow_imported']:.2f}) | "
+              f"{p['ffnet-numpy'] / mb:.2f} |")
     print("\npredict's CSV output, %s rows (seconds)" % ("100,000" if args.quick else "1,000,000"))
     for what, seconds in results["write"].items():
         print(f"  {what:<40} {seconds:.3f}")

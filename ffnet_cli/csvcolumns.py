@@ -8,33 +8,26 @@ column of numbers, a longer word than the field width) goes to the csv module, a
 
 import csv
 import io
+import mmap
 
 import numpy as np
 
+from .csvcells import (FIELD_SIZE_LIMIT, decode, first_line_parses, missing_as_nan, nth_line_end, parse_block,
+                       spell_cells, strict_floats)
 from .errors import DataError
-from .frame import MISSING, MISSING_CODE, Frame, Text, format_number, to_float, too_large
+from .frame import MISSING, MISSING_CODE, Frame, Text, format_number, too_large
 
-FIELD_SIZE_LIMIT = 1 << 20  # 1 MiB: a longer CSV field is not a number or a label
 MAX_SPELLINGS = 1001  # label spellings kept per column: more than MAX_CLASSES is refused anyway
 HEAD = 1000  # lines of the first block read by the csv module, to learn which columns hold words
-MISSING_SPELLINGS = tuple(m.encode() for m in sorted(MISSING) if m not in ("", "nan", "NaN"))  # nan: parsed as is
-
-
-def decode(chunk: bytes, source: str, line: int) -> str:
-    try:
-        return chunk.decode("utf-8")
-    except UnicodeDecodeError as e:
-        at = line + chunk.count(b"\n", 0, e.start)
-        raise DataError(f"does not look like a UTF-8 CSV file (byte 0x{chunk[e.start]:02x} cannot be decoded)",
-                        file=source, where=f"line {at}") from None
 
 
 class Columns:
     """The columns read so far, written into arrays sized for the file's lines (grown for a stream):
     float64 values (n, c), and int32 codes into `labels` for each column that holds words."""
 
-    def __init__(self, source: str, columns: tuple[str, ...], spelled: set[int], budget: int, capacity: int = 0):
-        self.source, self.columns, self.budget = source, columns, budget
+    def __init__(self, source: str, columns: tuple[str, ...], spelled: set[int], budget: int, capacity: int = 0,
+                 by_column: bool = False):
+        self.source, self.columns, self.budget, self.by_column = source, columns, budget, by_column
         c = len(columns)
         self.capacity = max(capacity, 1024)
         self.values, self.slot = None, {}  # (capacity, numbers) float64 once the first rows show the kinds
@@ -47,25 +40,36 @@ class Columns:
         self.lines, self.rows = [], 0
 
     def add(self, chunk: bytes, first_line: int, m: int) -> None:
+        rest = self.head(chunk, first_line, m)
+        if rest is not None:
+            self.add(*rest)
+
+    def head(self, chunk: bytes, first_line: int, m: int):
+        """Read a block; or, while no row has shown which columns hold words, only its first HEAD lines, and
+        return the rest (chunk, first line, lines) for `add` or another parser (arrowread.py)."""
         plain = b'"' not in chunk
         if plain and self._typed(chunk, first_line, m):
-            return
+            return None
         if plain and not self.rows and m > HEAD:  # learn the columns from the first lines, then go fast
-            cut = _nth_line_end(chunk, HEAD)
+            cut = nth_line_end(chunk, HEAD)
             self._cells(chunk[:cut], first_line)
-            self.add(chunk[cut:], first_line + HEAD, m - HEAD)
-            return
+            return chunk[cut:], first_line + HEAD, m - HEAD
         self._cells(chunk, first_line)
+        return None
 
     def _typed(self, chunk: bytes, first_line: int, m: int) -> bool:
         """The fast path: numpy's C parser, numbers as float64 and words as bytes fields."""
+        if not chunk.strip():
+            return False  # blank lines: no rows (and np.loadtxt would warn on stderr that it found no data)
         words = {j for j in range(len(self.columns)) if self.codes[j] is not None}
         dtype = (np.float64 if not words else
                  [(f"f{j}", f"S{self.widths[j]}" if j in words else "f8") for j in range(len(self.columns))])
-        table = _parse(chunk, dtype)
+        if not self.rows and not first_line_parses(chunk, dtype):
+            return False  # a word on the first line: the whole block would fail too, after two passes over it
+        table = parse_block(chunk, dtype)
         if table is None and b"\n\n" not in chunk and not chunk.startswith((b"\n", b"\r")):
-            spelled = _missing_as_nan(chunk)  # looked for only now: the search costs a pass over the block
-            table = _parse(spelled, dtype) if spelled is not chunk else None
+            spelled = missing_as_nan(chunk)  # looked for only now: the search costs a pass over the block
+            table = parse_block(spelled, dtype) if spelled is not chunk else None
             chunk = spelled
         if table is None or len(table) != m or (not words and table.shape[1] != len(self.columns)):
             return False
@@ -83,7 +87,7 @@ class Columns:
                     self.values[rows, self.slot[j]] = values
                 if j in self.spellings:
                     self._spell_numbers(self.spellings[j], values, chunk, j)
-        self._rows(np.arange(first_line, first_line + m))
+        self._rows(range(first_line, first_line + m))
         return True
 
     def _word_codes(self, j: int, values: np.ndarray) -> np.ndarray:
@@ -155,10 +159,10 @@ class Columns:
     def _column(self, j: int, cells: tuple[str, ...]) -> np.ndarray:
         """float64 values, or codes once the column holds a word."""
         if self.codes[j] is None:
-            values = _strict_floats(cells)
+            values = strict_floats(cells)
             if values is not None:
                 if j in self.spellings:
-                    _spell_cells(self.spellings[j], cells)
+                    spell_cells(self.spellings[j], cells, MAX_SPELLINGS)
                 return values
             self._to_text(j)
         return np.fromiter((self._code(j, cell) for cell in cells), np.int32, len(cells))
@@ -182,7 +186,8 @@ class Columns:
         if self.values is None:
             self.slot = {j: k for k, j in enumerate(j for j in range(len(self.columns)) if self.codes[j] is None)}
             self.capacity = max(self.capacity, end)
-            self.values = np.empty((self.capacity, len(self.slot)))
+            self.values = (_by_column(self.capacity, len(self.slot)) if self.by_column
+                           else np.empty((self.capacity, len(self.slot))))
             self.text = {j: np.empty(self.capacity, np.int32) for j in range(len(self.columns)) if j not in self.slot}
         if end > self.capacity:
             size = max(end, 2 * self.capacity)
@@ -194,8 +199,33 @@ class Columns:
             self.capacity = size
         return slice(self.rows, end)
 
-    def _rows(self, lines: np.ndarray) -> None:
-        self.lines.append(lines)
+    def extend(self, first_line: int, m: int, numbers: dict, words: dict) -> None:
+        """m more rows, within the capacity, parsed elsewhere (arrowread.py), in pieces: numbers {j: [(values,
+        rows that are missing or None)]}; words {j: [(cells, indices)]}: a piece's distinct cells as written,
+        and each row's index into them."""
+        at = self.rows
+        for j, pieces in numbers.items():
+            start = at
+            for values, missing in pieces:
+                self.values[start:start + len(values), self.slot[j]] = values
+                if missing is not None:
+                    self.values[start + missing, self.slot[j]] = np.nan
+                start += len(values)
+        for j, pieces in words.items():
+            start = at
+            for cells, indices in pieces:
+                lookup = np.array([self._code(j, cell) for cell in cells], np.int32)
+                np.take(lookup, indices, out=self.text[j][start:start + len(indices)], mode="clip")  # clip: unbuffered
+                start += len(indices)
+        self._rows(range(first_line, first_line + m))
+
+    def _rows(self, lines) -> None:
+        """Count rows in, with their lines: an array, or a range (merged with the range before it)."""
+        last = self.lines[-1] if self.lines else None
+        if isinstance(lines, range) and isinstance(last, range) and last.stop == lines.start:
+            self.lines[-1] = range(last.start, lines.stop)
+        else:
+            self.lines.append(lines)
         self.rows += len(lines)
 
     def frame(self) -> Frame:
@@ -205,115 +235,18 @@ class Columns:
         data = tuple(Text(self.text[j][:n], tuple(self.labels[j])) if j in self.text else self.values[:n, self.slot[j]]
                      for j in range(len(self.columns)))
         spellings = {j: s for j, s in self.spellings.items() if j not in self.text}
-        return Frame(self.source, self.columns, data, np.concatenate(self.lines), "line", spellings, rows=n)
+        last = self.lines[-1][-1]  # the lines only grow
+        kind = np.int32 if last < 2**31 else np.int64  # 4 bytes a row, not 8
+        lines = [np.arange(r.start, r.stop, dtype=kind) if isinstance(r, range) else r for r in self.lines]
+        lines = lines[0].astype(kind, copy=False) if len(lines) == 1 else np.concatenate(lines, dtype=kind)
+        return Frame(self.source, self.columns, data, lines, "line", spellings, rows=n)
 
 
-def _missing_as_nan(chunk: bytes) -> bytes:
-    """The block with every field spelled missing (an empty one too) written `nan`, which numpy's
-    parser reads as NaN; the block itself when it has none. Fields are found with array passes;
-    only the missing ones are visited in Python."""
-    u = np.frombuffer(chunk, np.uint8)
-    ends = np.flatnonzero((u == 44) | (u == 10))  # every field ends at a comma or a line end
-    starts = np.concatenate([[0], ends[:-1] + 1])
-    stops = ends - ((ends > starts) & (u[ends - 1] == 13))  # a \r before the line end is not in the field
-    length = stops - starts
-    missing = length == 0
-    for spelling in MISSING_SPELLINGS:
-        candidates = np.flatnonzero(length == len(spelling))
-        match = np.ones(len(candidates), dtype=bool)
-        for k, byte in enumerate(spelling):
-            match &= u[starts[candidates] + k] == byte
-        missing[candidates[match]] = True
-    if not missing.any():
-        return chunk
-    pieces, done = [], 0
-    for start, stop in zip(starts[missing].tolist(), stops[missing].tolist()):
-        pieces += [chunk[done:start], b"nan"]
-        done = stop
-    pieces.append(chunk[done:])
-    return b"".join(pieces)
-
-
-def _parse(chunk: bytes, dtype):
-    """The block as a float64 matrix (n, c) or a record array of typed fields (n,); None if it will not parse."""
-    try:
-        if dtype is np.float64:
-            return _arrow_numbers(chunk) if _arrow() else np.loadtxt(io.BytesIO(chunk), delimiter=",",
-                                                                      comments=None, ndmin=2, dtype=dtype)
-        return np.loadtxt(io.BytesIO(chunk), delimiter=",", comments=None, ndmin=1, dtype=dtype,
-                          encoding="latin1")  # latin1: bytes fields keep the file's bytes
-    except ValueError:
-        return None
-
-
-def _arrow():
-    """pyarrow.csv where the `fast` extra is installed (its C++ reader parses a block of numbers on every
-    core, into the same correctly rounded float64 as numpy's parser), else None."""
-    global ARROW
-    if ARROW is False:
-        try:
-            import pyarrow
-            import pyarrow.csv
-            ARROW = (pyarrow, pyarrow.csv)
-        except ImportError:
-            ARROW = None
-    return ARROW
-
-
-ARROW = False  # not looked for yet
-
-
-def _arrow_numbers(chunk: bytes):
-    """The block as float64 (n, c) read by pyarrow: every field a number as numpy's parser reads them
-    (no missing spellings, no other field counts: ValueError), else None for the slower paths."""
-    pa, pc = _arrow()
-    names = [f"f{j}" for j in range(chunk[:chunk.index(b"\n")].count(b",") + 1)]
-    try:
-        table = pc.read_csv(pa.py_buffer(chunk), read_options=pc.ReadOptions(
-            column_names=names, block_size=max(1 << 16, len(chunk) // 2)), convert_options=pc.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.float64()), null_values=[], strings_can_be_null=False))
-    except pa.ArrowInvalid:
-        raise ValueError("not a block of numbers") from None
-    out = np.empty((len(names), table.num_rows))
-    for column, row in zip(table.columns, out):
-        row[:] = column.to_numpy()
-    return out.T
-
-
-def _nth_line_end(chunk: bytes, n: int) -> int:
-    """The length of the first n lines of chunk."""
-    at = -1
-    for _ in range(n):
-        at = chunk.index(b"\n", at + 1)
-    return at + 1
-
-
-def _spell_cells(spelled: dict, cells) -> None:
-    for cell in dict.fromkeys(cells):
-        if len(spelled) >= MAX_SPELLINGS:
-            return
-        label = cell.strip()
-        if label not in MISSING:
-            spelled.setdefault(float(label), label)
-
-
-def _strict_floats(cells: tuple[str, ...]) -> np.ndarray | None:
-    """The cells as float64 (a missing cell is NaN) when every present cell is a number, else None.
-
-    Strict like numpy's CSV parser: numpy's str-to-float cast would read `1_0` as 10 and other
-    scripts' digits as numbers, so the cells must be ASCII without an underscore.
-    """
-    joined = "".join(cells)
-    if joined.isascii() and "_" not in joined:
-        try:
-            return np.array(cells, dtype=np.float64)
-        except ValueError:
-            pass
-    values = {}
-    for cell in dict.fromkeys(cells):
-        label = cell.strip()
-        value = np.nan if label in MISSING else to_float(label)
-        if value is None:
-            return None
-        values[cell] = value
-    return np.fromiter(map(values.__getitem__, cells), np.float64, len(cells))
+def _by_column(n: int, k: int) -> np.ndarray:
+    """An empty (n, k) float64 array stored a column after another (each column contiguous, for another
+    parser's columns), in memory without huge pages: the unfilled end of each column costs nothing, where a
+    huge page (numpy asks for them) would make up to 2 MiB of it resident, per column."""
+    memory = mmap.mmap(-1, max(n * k * 8, 1))
+    if hasattr(memory, "madvise") and hasattr(mmap, "MADV_NOHUGEPAGE"):
+        memory.madvise(mmap.MADV_NOHUGEPAGE)
+    return np.frombuffer(memory, np.float64, n * k).reshape(k, n).T

@@ -8,14 +8,15 @@ block, never the whole text or a Python object per cell.
 
 import csv
 import io
-import itertools
 import os
 import stat
 import sys
 
 import numpy as np
 
-from .csvcolumns import FIELD_SIZE_LIMIT, Columns, decode
+from . import arrowread
+from .csvcells import FIELD_SIZE_LIMIT, decode
+from .csvcolumns import Columns
 from .errors import DataError
 from .fileio import open_file
 from .frame import Frame, memory_budget, too_large
@@ -31,17 +32,26 @@ def read_csv(path: str, stdin=None, labels=None) -> Frame:
     budget = memory_budget()  # fixed at the start: what is available shrinks as the data comes in
     source, stream, owned = _open(path, stdin, budget)
     try:
-        blocks = _records(stream, source, budget)
-        header, line, rest = _header(blocks, source)
+        records = Records(stream, source, budget)
+        header, line, rest = _header(records, source)
         columns = _check_header(header, line, source)
         wanted = set(labels(columns) if callable(labels) else labels or ())
+        fast = arrowread.worth_trying(_file_size(stream), rest[0])
         table = Columns(source, columns, {j for j, name in enumerate(columns) if name in wanted}, budget,
-                        _expected_rows(stream, rest[0], rest[2]))
+                        _expected_rows(stream, rest[0], rest[2]), by_column=fast)
         release = _heap_trimmer()
-        for chunk, first_line, lines in itertools.chain([rest], blocks):
-            if chunk:
-                table.add(chunk, first_line, lines)
-                release(len(chunk))
+        more = None  # the rest of the first block, once its first lines have shown which columns hold words
+        if rest[0]:
+            more = table.head(*rest)
+            if more is not None and not (fast and table.rows):
+                table.add(*more)
+                more = None
+            release(len(rest[0]))
+        if fast and table.rows:
+            arrowread.read_batches(table, records, release, more)
+        for chunk, first_line, lines in records:
+            table.add(chunk, first_line, lines)
+            release(len(chunk))
         return table.frame()
     finally:
         if owned:
@@ -91,49 +101,86 @@ def _heap_trimmer():
 def _expected_rows(stream, rest: bytes, lines: int) -> int:
     """About how many rows a regular file holds, from the bytes per line of its first block, with room
     to spare (untouched rows of np.empty cost no memory); 0 for a pipe, whose arrays grow instead."""
+    size = _file_size(stream)
+    return int(size / (len(rest) / lines) * 1.25) + 1024 if size and lines else 0
+
+
+def _file_size(stream) -> int:
+    """The size of a regular file; 0 for a pipe or anything else."""
     try:
-        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode) or not lines:
-            return 0
-        size = os.fstat(stream.fileno()).st_size
+        status = os.fstat(stream.fileno())
     except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
         return 0
-    return int(size / (len(rest) / lines) * 1.25) + 1024
+    return status.st_size if stat.S_ISREG(status.st_mode) else 0
 
 
-def _records(stream, source: str, budget: int):
-    """(chunk, first line, lines): bytes of whole records ending in b"\\n", the 1-based line the chunk
-    starts at, and its count of lines."""
-    read = getattr(stream, "read1", stream.read)  # read1: returns what a pipe has, never waits for a full block
-    pending, line, total, start = b"", 1, 0, True
-    while True:
+class Records:
+    """The chunks of a stream, (chunk, first line, lines): bytes of whole records ending in b"\\n", the
+    1-based line the chunk starts at, and its count of lines, read a BLOCK at a time.
+
+    Its state between chunks (`pending`: the bytes read past the last whole record; `line`: the line
+    they start at; `total`: the bytes read so far) is all another parser needs to take over at a
+    record boundary of a regular file, and `rewind` hands the rest back (arrowread.py)."""
+
+    def __init__(self, stream, source: str, budget: int):
+        self.stream, self.source, self.budget, self.block = stream, source, budget, BLOCK
+        self.read = getattr(stream, "read1", stream.read)  # read1: returns what a pipe has, never waits for a full block
+        self.pending, self.line, self.total, self.start, self.ended = b"", 1, 0, True, False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        while not self.ended:
+            block = self._next_block()
+            self.pending += block
+            if not block:
+                self.ended = True
+                if self.pending and not self.pending.endswith(b"\n"):
+                    self.pending += b"\n"
+            end = _last_boundary(self.pending)
+            if end > 0:
+                chunk, self.pending = self.pending[:end], self.pending[end:]
+                lines = chunk.count(b"\n")
+                self.line += lines
+                return chunk, self.line - lines, lines
+            if len(self.pending) > MAX_RECORD:
+                raise DataError(f"a line longer than {MAX_RECORD >> 20} MiB; this does not look like a CSV table",
+                                file=self.source, where=f"line {self.line}")
+        raise StopIteration
+
+    def _next_block(self) -> bytes:
         try:
-            block = read(BLOCK)
+            block = self.read(self.block)
         except OSError as e:
-            raise DataError(f"cannot read the file ({e.strerror or e})", file=source) from None
-        total += len(block)
-        if total > budget:
-            raise too_large(source, total, budget, "the data stream")
-        if start and block:
-            block, start = block.removeprefix(BOM), False
+            raise DataError(f"cannot read the file ({e.strerror or e})", file=self.source) from None
+        self.total += len(block)
+        if self.total > self.budget:
+            raise too_large(self.source, self.total, self.budget, "the data stream")
+        if self.start and block:
+            block, self.start = block.removeprefix(BOM), False
+        self._refuse_nul(block)
+        return block
+
+    def _refuse_nul(self, block: bytes) -> None:
         nul = block.find(b"\0")
         if nul >= 0:  # checked here: Python's csv module refuses NUL before 3.11 and accepts it after
-            decode(pending + block[:nul], source, line)  # text that is not UTF-8 before it says so first
-            at = line + pending.count(b"\n") + block.count(b"\n", 0, nul)
-            raise DataError("does not look like a CSV text file (it has a NUL byte)", file=source, where=f"line {at}")
-        pending += block
-        if not block and pending and not pending.endswith(b"\n"):
-            pending += b"\n"
-        end = _last_boundary(pending)
-        if end > 0:
-            chunk, pending = pending[:end], pending[end:]
-            lines = chunk.count(b"\n")
-            yield chunk, line, lines
-            line += lines
-        elif len(pending) > MAX_RECORD:
-            raise DataError(f"a line longer than {MAX_RECORD >> 20} MiB; this does not look like a CSV table",
-                            file=source, where=f"line {line}")
-        if not block:
-            return
+            decode(self.pending + block[:nul], self.source, self.line)  # text that is not UTF-8 before it says so first
+            at = self.line + self.pending.count(b"\n") + block.count(b"\n", 0, nul)
+            raise DataError("does not look like a CSV text file (it has a NUL byte)", file=self.source,
+                            where=f"line {at}")
+
+    def rewind(self, total: int, pending: bytes, line: int) -> None:
+        """Go on from a record boundary another parser reached: `pending` read after it, `total` bytes read
+        in all (the stream is put back there), `line` its first line. pending is checked as each block is."""
+        self.stream.seek(total)
+        self.total, self.pending, self.line = total, b"", line
+        self._refuse_nul(pending)
+        self.pending = pending
+
+    def finish(self) -> None:
+        """Another parser read the stream to its end."""
+        self.pending, self.ended = b"", True
 
 
 def _last_boundary(buffer: bytes) -> int:
