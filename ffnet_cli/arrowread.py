@@ -143,8 +143,10 @@ def _options(pa, pc, table, size: int) -> dict:
 def _parse(pa, pc, options, text, view, batch: Batch):
     """The batch parsed by pyarrow (on the worker thread), or None where it cannot be."""
     start, end = batch.start, batch.end
-    if not end or text[start:start + 3] == BOM or (text.find(b"\r", start, end) >= 0 and _lone_cr(text[start:end])):
-        return None  # pyarrow would drop a byte order mark that starts its text, as the numpy path does a file's
+    if not end or text[start:start + 3] == BOM:
+        return None  # pyarrow drops a byte order mark that starts its text; the numpy path only a file's
+    if text.find(b"\r", start, end) >= 0 and _lone_cr(text[start:end]):
+        return None
     try:
         return pc.read_csv(pa.py_buffer(view[start:end]), **options)
     except pa.ArrowException:  # a ragged row, a word among numbers, bytes that are not UTF-8...
@@ -152,7 +154,7 @@ def _parse(pa, pc, options, text, view, batch: Batch):
 
 
 def _lone_cr(text: bytes) -> bool:
-    """A \r not before \n: a line end to pyarrow and the csv module, not to the numpy path's line count."""
+    """A \\r not before \\n: a line end to pyarrow and the csv module, not to the numpy path's line count."""
     return text.count(b"\r") != text.count(b"\r\n")
 
 
@@ -166,9 +168,9 @@ def _write(table, text, batch: Batch, parsed, line: int, release) -> int:
     table.extend(line, parsed.num_rows, numbers, words)
     for j, new in spelled.items():
         table.spellings[j].update(new)
-    if hasattr(text, "madvise"):  # the pages read go back: mapped file pages count as resident memory
-        first = batch.start // mmap.PAGESIZE * mmap.PAGESIZE
-        text.madvise(mmap.MADV_DONTNEED, first, batch.end // mmap.PAGESIZE * mmap.PAGESIZE - first)
+    first, last = batch.start // mmap.PAGESIZE * mmap.PAGESIZE, batch.end // mmap.PAGESIZE * mmap.PAGESIZE
+    if hasattr(text, "madvise") and last > first:  # the pages read go back: mapped file pages count as resident
+        text.madvise(mmap.MADV_DONTNEED, first, last - first)
     release(batch.end - batch.start)
     return parsed.num_rows
 
@@ -183,7 +185,7 @@ def _columns(table, paren: bool, parsed):
     for j, column in enumerate(parsed.columns):
         if table.codes[j] is None and j not in table.spellings:  # read as float64 (_options)
             numbers[j] = [_floats(chunk) for chunk in column.chunks]
-            if paren and sum(np.isnan(values).sum() for values, _ in numbers[j]) > column.null_count:
+            if paren and any(_nan_cells(values, missing) for values, missing in numbers[j]):
                 return None
         else:
             texts[j] = [(chunk.dictionary.to_pylist(), _data(chunk.indices, np.int32)) for chunk in column.chunks]
@@ -216,6 +218,14 @@ def _floats(chunk):
     bits = np.unpackbits(np.frombuffer(chunk.buffers()[0], np.uint8), count=len(chunk) + chunk.offset,
                          bitorder="little")
     return values, np.flatnonzero(bits[chunk.offset:] == 0)
+
+
+def _nan_cells(values: np.ndarray, missing) -> bool:
+    """Whether a cell that is not missing reads NaN (-nan, NAN, or nan(...), which Python's float() refuses)."""
+    nan = np.isnan(values)
+    if missing is not None:
+        nan[missing] = False
+    return bool(nan.any())
 
 
 def _blank_line(m: int, parsed, numbers: dict, texts: dict) -> bool:

@@ -201,6 +201,8 @@ def later(rows, at, cell, column=1):
                                   " NA", "inf", "-nan"])
 def test_an_odd_cell_in_a_column_of_numbers_reads_as_the_numpy_path_reads_it(tmp_path, small, cell):
     check(table("a,b,c", later(numbers(200), 150, cell), tmp_path), small)
+    beside_missing = later(later(later(numbers(200), 149, "NA"), 151, ""), 150, cell)  # the batch has nulls too
+    check(table("a,b,c", beside_missing, tmp_path, name="missing.csv"), small)
 
 
 @pytest.mark.parametrize("cell", ['"Dream"', '"a,b"', 'x"y', "a\rb", "a\x00b", "1e3", " 2 ", "\ufeffw"])
