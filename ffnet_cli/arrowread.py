@@ -211,13 +211,12 @@ def _data(array, dtype) -> np.ndarray:
 
 
 def _floats(chunk):
-    """(values, rows that are missing): a view of a float64 chunk's values, and where they mean NaN."""
+    """(values, missing): a view of a float64 chunk's values, and a mask of those that mean NaN (or None)."""
     values = _data(chunk, np.float64)
     if not chunk.null_count:
         return values, None
-    bits = np.unpackbits(np.frombuffer(chunk.buffers()[0], np.uint8), count=len(chunk) + chunk.offset,
-                         bitorder="little")
-    return values, np.flatnonzero(bits[chunk.offset:] == 0)
+    nulls = ~np.frombuffer(chunk.buffers()[0], np.uint8)  # the validity bitmap, 1 for a null
+    return values, np.unpackbits(nulls, count=len(chunk) + chunk.offset, bitorder="little")[chunk.offset:].view(bool)
 
 
 def _nan_cells(values: np.ndarray, missing) -> bool:
@@ -236,16 +235,11 @@ def _blank_line(m: int, parsed, numbers: dict, texts: dict) -> bool:
         return False
     blank = np.ones(m, dtype=bool)
     for pieces in numbers.values():
-        blank &= np.concatenate([_mask(len(values), missing) for values, missing in pieces])
+        blank &= np.concatenate([missing if missing is not None else np.zeros(len(values), dtype=bool)
+                                 for values, missing in pieces])
     for pieces in texts.values():
         blank &= np.concatenate([indices == (cells.index("") if "" in cells else -1) for cells, indices in pieces])
     return bool(blank.any())
-
-
-def _mask(n: int, rows) -> np.ndarray:
-    mask = np.zeros(n, dtype=bool)
-    mask[rows] = True
-    return mask
 
 
 def _labelled_numbers(pieces, spelled: dict):

@@ -208,7 +208,8 @@ def _header(blocks, source: str):
         if not body:  # only blank lines so far
             continue
         line += chunk.count(b"\n", 0, len(chunk) - len(body))
-        end = int(_boundaries(body)[0]) + 1
+        end = body.find(b"\n") + 1  # the first line end, unless a quote before it may hide it
+        end = int(_boundaries(body)[0]) + 1 if body.find(b'"', 0, end) >= 0 else end
         csv.field_size_limit(FIELD_SIZE_LIMIT)
         try:
             row = next(csv.reader(io.StringIO(decode(body[:end], source, line), newline="")))
