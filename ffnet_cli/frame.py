@@ -9,7 +9,7 @@ into the distinct cells). Every bad input raises DataError naming the file and t
 import difflib
 import os
 from dataclasses import dataclass, field as dataclass_field
-from typing import Sequence, TextIO
+from typing import Sequence
 
 import numpy as np
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .dataset import check_model_columns, label_columns, model_inputs
+from .dataset import check_model_columns, model_inputs
 from .encoding import encode, rows_with_cells, unseen_warnings
 from .errors import FfnetError, ModelFileError
 from .metrics import evaluate

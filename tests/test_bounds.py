@@ -11,7 +11,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from ffnet_cli import frame as frames, readers
+from ffnet_cli import frame as frames
 from ffnet_cli.config import parse_config
 from ffnet_cli.dataset import load_dataset
 from ffnet_cli.errors import DataError, ModelFileError
