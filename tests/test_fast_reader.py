@@ -345,6 +345,18 @@ def test_a_small_file_does_not_import_pyarrow(tmp_path):
     assert result.stdout == "False\n"
 
 
+def test_a_large_file_read_by_pyarrow_does_not_import_pandas(tmp_path):
+    # pyarrow imports pandas lazily, for instance in ChunkedArray.to_numpy: 0.4 s more at every start-up.
+    pytest.importorskip("pandas", reason="pandas is not installed here, so nothing could import it")
+    path = table("a,b,c", numbers(400), tmp_path)
+    code = ("import sys; from ffnet_cli import arrowread, csvcolumns, csvread; from ffnet_cli.readers import read_frame; "
+            "csvread.BLOCK, arrowread.BATCH, arrowread.MIN_SIZE, csvcolumns.HEAD = 64, 1024, 0, 2; "  # as `small` does
+            "spied = arrowread.read_batches; arrowread.read_batches = lambda *a: print('pyarrow read') or spied(*a); "
+            "read_frame(sys.argv[1]); print('pandas' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    assert result.stdout == "pyarrow read\nFalse\n"
+
+
 def test_without_pyarrow_a_large_file_is_read_by_numpy(tmp_path, small, monkeypatch):
     monkeypatch.setattr(arrowread, "ARROW", None)
     frame = read(table("a,b,c", numbers(100), tmp_path))
