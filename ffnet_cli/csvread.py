@@ -36,9 +36,10 @@ def read_csv(path: str, stdin=None, labels=None) -> Frame:
         header, line, rest = _header(records, source)
         columns = _check_header(header, line, source)
         wanted = set(labels(columns) if callable(labels) else labels or ())
-        fast = arrowread.worth_trying(_file_size(stream), rest[0])
+        size = _file_size(stream)
+        fast = arrowread.worth_trying(size, rest[0])
         table = Columns(source, columns, {j for j, name in enumerate(columns) if name in wanted}, budget,
-                        _expected_rows(stream, rest[0], rest[2]), by_column=fast)
+                        _expected_rows(size, rest[0], rest[2]), by_column=fast)
         release = _heap_trimmer()
         more = None  # the rest of the first block, once its first lines have shown which columns hold words
         if rest[0]:
@@ -98,10 +99,9 @@ def _heap_trimmer():
     return release
 
 
-def _expected_rows(stream, rest: bytes, lines: int) -> int:
-    """About how many rows a regular file holds, from the bytes per line of its first block, with room
-    to spare (untouched rows of np.empty cost no memory); 0 for a pipe, whose arrays grow instead."""
-    size = _file_size(stream)
+def _expected_rows(size: int, rest: bytes, lines: int) -> int:
+    """About how many rows a regular file of `size` bytes holds, from the bytes per line of its first block,
+    with room to spare (untouched rows of np.empty cost no memory); 0 for a pipe (size 0), whose arrays grow."""
     return int(size / (len(rest) / lines) * 1.25) + 1024 if size and lines else 0
 
 

@@ -5,6 +5,7 @@ printed as one `warning:` line; training goes on.
 """
 
 import json
+
 import numpy as np
 
 from .encoding import describe_input, unseen_warnings

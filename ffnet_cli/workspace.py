@@ -62,8 +62,9 @@ class Workspace:
         self.dZs = [xp.empty((batch, u), dtype) for u in units]  # scale * dJ'/dZ_i
         self.tmps = [xp.empty((batch, u), dtype) for u in units]  # scratch: act'(A_i), sigmoid
         self.ones = xp.ones(batch, dtype)  # db = 1^T dZ as one matrix-vector product
-        self.tmp = xp.empty_like(self.theta) if l2 or l1 else None  # scratch for the penalty, laid out as theta
-        self.tmp_params = layout(self.tmp, [W.shape for W, _ in params]) if l2 or l1 else [(None, None)] * len(params)
+        tmp = xp.empty_like(self.theta) if l2 or l1 else None  # scratch for the penalty, laid out as theta
+        self.tmp_weights = None if tmp is None else tmp[:n_weights]
+        self.tmp_params = layout(tmp, [W.shape for W, _ in params]) if tmp is not None else [(None, None)] * len(params)
         self.dropout = tuple(dropout) + (0.0,) * (len(units) - 1 - len(dropout))
         self.masks = [np.empty((batch, u), dtype) if p else None for u, p in zip(units, self.dropout)]
         self.dropped = [xp.empty((batch, u), dtype) if p else None for u, p in zip(units, self.dropout)]
@@ -94,7 +95,7 @@ class Workspace:
         else:
             ACTIVATIONS[self.activations[-1]][0](Z, out=A, tmp=self.tmps[-1][:m])
             loss = mean_loss(self.loss, Z, A, T, weights)
-        objective = loss + penalty(self.weights, self.l2, self.l1, None if self.tmp is None else self.tmp[:len(self.weights)])
+        objective = loss + penalty(self.weights, self.l2, self.l1, self.tmp_weights)
 
         dZ = output_delta(self.activations[-1], self.loss, A, T, weights, scale, out=self.dZs[-1][:m])
         for i in range(L - 1, -1, -1):
