@@ -56,7 +56,11 @@ def main(argv=None) -> None:
         _error("out of memory: the data or the network is too large for this machine")
         code = 2
     except Exception as exc:
-        if isinstance(exc, OSError) and stdout_failure() is not None:
+        stop = interrupts.behind(exc)  # a signal's Interrupted that Python wrapped
+        if stop is not None:
+            print("interrupted", file=sys.stderr)
+            code = stop.exit_code
+        elif isinstance(exc, OSError) and stdout_failure() is not None:
             code = 0  # writing to stdout failed (`--help > /dev/full`): said below
         elif debug:
             raise

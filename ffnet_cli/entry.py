@@ -18,15 +18,18 @@ def main() -> None:
         _stand_in_for_closed_std_streams()
         from .cli import main as run
         run()
-    except interrupts.Interrupted as exc:  # before (or after) the CLI's own error boundary
-        _quit(exc.exit_code)
+    except BaseException as exc:  # before (or after) the CLI's own error boundary
+        stop = interrupts.behind(exc)
+        if stop is None:
+            raise
+        _quit(stop.exit_code)
 
 
 def _unraisable(unraisable, default=sys.unraisablehook) -> None:
     """A signal's Interrupted raised inside a finalizer cannot propagate; Python would print it as
     "Exception ignored". The signal is noted all the same, and acted on at the next checkpoint
     (training's start, the command's end)."""
-    if not isinstance(unraisable.exc_value, interrupts.Interrupted):
+    if interrupts.behind(unraisable.exc_value) is None:
         default(unraisable)
 
 

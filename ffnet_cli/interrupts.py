@@ -23,6 +23,18 @@ class Interrupted(BaseException):
         self.exit_code = EXIT_CODES[signum]
 
 
+def behind(exc: BaseException | None) -> "Interrupted | None":
+    """The Interrupted that `exc` is, or that caused it: Python wraps what a signal handler raises
+    in some places (in 3.11, a class body's `__set_name__` turns it into a RuntimeError)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, Interrupted):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 _state = {"signum": None, "soft": False, "installed": False}  # the first signal; training runs; handled
 
 

@@ -258,3 +258,48 @@ def test_a_signal_during_a_write_acts_when_the_files_are_complete(tmp_path, monk
     assert sorted(os.listdir(tmp_path / "out")) == RUN_FILES
     assert (tmp_path / "out/model.json").read_text() == "new model\n"
     assert (tmp_path / "out/state.npz").read_bytes() == b"new state"
+
+
+WRAPPED_CTRL_C = """\
+import signal
+
+def ctrl_c_wrapped():
+    \"\"\"A Ctrl-C whose Interrupted reaches the boundary wrapped in another exception.\"\"\"
+    if WRAPPER == "__set_name__":  # Python 3.11 wraps what __set_name__ raises in a RuntimeError
+        class SendsCtrlC:
+            def __set_name__(self, owner, name):
+                signal.raise_signal(signal.SIGINT)
+
+        class Holder:  # a class body, as in an import that a Ctrl-C interrupts (ipaddress's)
+            attribute = SendsCtrlC()
+    try:
+        signal.raise_signal(signal.SIGINT)
+    except BaseException as exc:  # a library turning whatever it met into its own error
+        raise RuntimeError("wrapped") from exc
+"""
+
+
+@pytest.mark.parametrize("wrapper", ["__set_name__", "raise from"])
+def test_a_ctrl_c_that_python_wraps_during_start_up_still_ends_with_130(tmp_path, wrapper):
+    """The entry point's boundary (before the CLI's own): a Ctrl-C during the imports, as the CI saw
+    once, landed in a class body's __set_name__ and came out as a RuntimeError traceback, exit 1."""
+    script = (f"WRAPPER = {wrapper!r}\n" + WRAPPED_CTRL_C +
+              "import ffnet_cli.cli, ffnet_cli.entry\nffnet_cli.cli.main = ctrl_c_wrapped\nffnet_cli.entry.main()\n")
+    run = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                         preexec_fn=default_signals, timeout=60)
+    assert (run.returncode, run.stderr.decode(), run.stdout) == (130, "interrupted\n", b"")
+
+
+@pytest.mark.parametrize("wrapper", ["__set_name__", "raise from"])
+def test_a_ctrl_c_that_python_wraps_in_a_command_ends_with_130_not_an_internal_error(monkeypatch, capsys,
+                                                                                      wrapper):
+    """The CLI's own boundary: a wrapped Interrupted is the signal it is, not a bug to report."""
+    from ffnet_cli import cli
+
+    namespace = {"WRAPPER": wrapper}
+    exec(WRAPPED_CTRL_C, namespace)
+    monkeypatch.setattr(cli, "app", lambda **kwargs: namespace["ctrl_c_wrapped"]())
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["info", "model.json"])
+    assert stop.value.code == 130
+    assert capsys.readouterr().err == "interrupted\n"
