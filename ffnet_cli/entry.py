@@ -18,6 +18,8 @@ def main() -> None:
         _stand_in_for_closed_std_streams()
         from .cli import main as run
         run()
+    except SystemExit:
+        raise  # the CLI's own exit, a signal's included: it has said what there was to say
     except BaseException as exc:  # before (or after) the CLI's own error boundary
         stop = interrupts.behind(exc)
         if stop is None:
