@@ -24,12 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import csvcolumns
+from .csvcells import BOM
 from .frame import MISSING, to_float
 
 BATCH = 4 << 20  # bytes of text per pyarrow call, rounded down to whole blocks of the numpy path
 MIN_SIZE = 8 << 20  # a smaller file is read by numpy alone: importing pyarrow takes about 50 ms
 ASCII_SPACE = " \t\n\r\x0b\x0c"  # what bytes.strip() strips, with which the numpy path spells numbers
-BOM = b"\xef\xbb\xbf"
 
 ARROW = False  # (pyarrow, pyarrow.csv) once looked for; None where absent (or switched off, as tests do)
 

@@ -12,6 +12,7 @@ import numpy as np
 from .errors import DataError
 from .frame import MISSING, to_float
 
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark: dropped where it starts the file
 FIELD_SIZE_LIMIT = 1 << 20  # 1 MiB: a longer CSV field is not a number or a label
 MISSING_SPELLINGS = tuple(m.encode() for m in sorted(MISSING) if m not in ("", "nan", "NaN"))  # nan: parsed as is
 

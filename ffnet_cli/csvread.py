@@ -15,7 +15,7 @@ import sys
 import numpy as np
 
 from . import arrowread
-from .csvcells import FIELD_SIZE_LIMIT, decode
+from .csvcells import BOM, FIELD_SIZE_LIMIT, decode
 from .csvcolumns import Columns
 from .errors import DataError
 from .fileio import open_file
@@ -25,7 +25,6 @@ BLOCK = 1 << 20  # 1 MiB of text per parsing step: a few milliseconds of C, a sm
 TRIM_EVERY = 16 << 20  # bytes of text between two returns of freed memory to the system
 MAX_RECORD = 1 << 26  # 64 MiB: a longer line (or header) is not a table row
 MAX_COLUMNS = 100_000
-BOM = b"\xef\xbb\xbf"
 
 
 def read_csv(path: str, stdin=None, labels=None) -> Frame:
