@@ -13,6 +13,7 @@ import math
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -26,8 +27,8 @@ from ffnet_cli import frame as frames  # noqa: E402
 from ffnet_cli.errors import DataError  # noqa: E402
 from ffnet_cli.frame import MISSING_CODE, Text, to_float  # noqa: E402
 
-SETTINGS = settings(max_examples=int(os.environ.get("FFNET_FUZZ_EXAMPLES", 200)), deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                           HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=int(os.environ.get("FFNET_FUZZ_EXAMPLES", 200)), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 class Spy:
@@ -67,12 +68,19 @@ def read(path, labels=None):
         return (e.message, e.file, e.where)
 
 
-def read_numpy(path, labels=None, monkeypatch=None):
+@contextmanager
+def numpy_only():
+    """Reads inside the block go through the numpy path alone, as without the fast extra."""
     saved, arrowread.ARROW = arrowread.ARROW, None
     try:
-        return read(path, labels)
+        yield
     finally:
         arrowread.ARROW = saved
+
+
+def read_numpy(path, labels=None):
+    with numpy_only():
+        return read(path, labels)
 
 
 def cells(column) -> list:
@@ -176,11 +184,8 @@ def test_text_code_order_does_not_change_what_training_sees(tmp_path, small):
     cfg = load_config(str(tmp_path / "c.yaml"))
     fast = dataset.load_dataset(cfg, np.random.default_rng(0))
     assert small.rows > 0
-    saved, arrowread.ARROW = arrowread.ARROW, None
-    try:
+    with numpy_only():
         reference = dataset.load_dataset(cfg, np.random.default_rng(0))
-    finally:
-        arrowread.ARROW = saved
     assert (fast.classes, fast.inputs) == (reference.classes, reference.inputs)
     for name, split in reference.splits.items():
         np.testing.assert_array_equal(fast.splits[name].X, split.X)
