@@ -59,7 +59,7 @@ class Columns:
 
     def _typed(self, chunk: bytes, first_line: int, m: int) -> bool:
         """The fast path: numpy's C parser, numbers as float64 and words as bytes fields."""
-        if not chunk.strip():
+        if not chunk or chunk.isspace():  # isspace, not strip(): no copy of the block
             return False  # blank lines: no rows (and np.loadtxt would warn on stderr that it found no data)
         words = {j for j in range(len(self.columns)) if self.codes[j] is not None}
         dtype = (np.float64 if not words else

@@ -87,6 +87,21 @@ def test_blank_lines_are_skipped_and_line_numbers_kept(tmp_path):
     assert frame.lines.tolist() == [2, 4]
 
 
+@pytest.mark.parametrize("words", [False, True])
+def test_a_block_of_only_blank_lines_is_skipped_without_a_warning(tmp_path, monkeypatch, words):
+    """Blocks of 16 bytes: the 40 blank lines fill whole blocks of their own. np.loadtxt warns
+    ("input contained no data") on such a block, a line on the user's stderr; it is never asked."""
+    import warnings
+    from ffnet_cli import csvread
+    monkeypatch.setattr(csvread, "BLOCK", 16)
+    first = "w,2" if words else "1,2"
+    path = write(tmp_path, f"a,b\n{first}\n" + "\n" * 40 + "3,4\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame = read_frame(path)
+    assert frame.rows == 2 and frame.lines.tolist() == [2, 43]
+
+
 def test_crlf_line_endings_are_read(tmp_path):
     path = tmp_path / "crlf.csv"
     path.write_bytes(b"a,b\r\n1,2\r\n3,4\r\n")
